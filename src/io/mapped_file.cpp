@@ -1,0 +1,50 @@
+#include "io/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.h"
+
+namespace mixq {
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("{}: not a regular file", path);
+  }
+  size_ = size_t(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      fail("{}: mmap failed: {}", path, std::strerror(errno));
+    }
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+static void advise(const uint8_t* base, size_t size, size_t off, size_t len, int how) {
+  if (!base || off >= size) return;
+  long page = ::sysconf(_SC_PAGESIZE);
+  size_t start = off / size_t(page) * size_t(page);
+  size_t end = std::min(size, off + len);
+  ::madvise(const_cast<uint8_t*>(base) + start, end - start, how);
+}
+
+void MappedFile::will_need(size_t off, size_t len) const { advise(data_, size_, off, len, MADV_WILLNEED); }
+void MappedFile::dont_need(size_t off, size_t len) const { advise(data_, size_, off, len, MADV_DONTNEED); }
+
+}  // namespace mixq
