@@ -151,6 +151,13 @@ void SafetensorsWriter::write(const std::string& name, const void* data, size_t 
   end_tensor();
 }
 
+void SafetensorsWriter::skip_tensor(const std::string& name) {
+  begin_tensor(name);
+  MIXQ_ASSERT(done_[size_t(cur_shard_)]);
+  tensor_left_ = 0;
+  end_tensor();
+}
+
 std::vector<std::string> SafetensorsWriter::finish() {
   MIXQ_ASSERT(!in_tensor_);
   if (next_ != specs_.size()) fail("writer: only {} of {} declared tensors were written", next_, specs_.size());
@@ -170,6 +177,10 @@ std::vector<std::string> SafetensorsWriter::finish() {
     for (const auto& [k, v] : sorted) wm[k] = v;
     idx["weight_map"] = wm;
     write_file_atomic(path_join(dir_, "model.safetensors.index.json"), idx.dump(2) + "\n");
+  } else if (file_exists(path_join(dir_, "model.safetensors.index.json"))) {
+    // A stale index from an earlier sharded write would make readers look for shards that the
+    // single file replaced.
+    std::remove(path_join(dir_, "model.safetensors.index.json").c_str());
   }
   return files;
 }

@@ -50,6 +50,8 @@ class SafetensorsWriter {
   void begin_tensor(const std::string& name);
   void append(const void* data, size_t nbytes);
   void end_tensor();
+  // Passes over a tensor whose shard is already complete on disk (needed(name) is false).
+  void skip_tensor(const std::string& name);
   // Closes the last shard, writes the index; returns the shard file names.
   std::vector<std::string> finish();
 

@@ -201,6 +201,8 @@ nlohmann::json config_to_json(const MiniMaxM2Config& c) {
   j["num_key_value_heads"] = c.num_key_value_heads;
   j["head_dim"] = c.head_dim;
   j["rotary_dim"] = c.rotary_dim;
+  if (j.contains("partial_rotary_factor"))  // keep the two spellings consistent
+    j["partial_rotary_factor"] = double(c.rotary_dim) / double(c.head_dim);
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["num_local_experts"] = c.num_local_experts;
   j["num_experts_per_tok"] = c.num_experts_per_tok;

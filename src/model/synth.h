@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/minimax_m2_config.h"
 
@@ -25,5 +26,11 @@ struct SynthOptions {
 MiniMaxM2Config default_synth_config();
 // Writes config.json + safetensors (+ index when sharded) into `dir` (created if needed).
 void write_synthetic_model(const SynthOptions& opt, const std::string& dir);
+
+// The hidden channels of `layer` that carry outliers: post_attention_layernorm.weight is
+// `outlier_scale` times larger there and the matching input columns of the router gate and every
+// expert's w1/w3 are `outlier_scale` times smaller (the layer computes the same function, but the
+// activations entering the experts have K large channels, as in real MoE models). Sorted.
+std::vector<int64_t> synth_outlier_channels(const SynthOptions& opt, int layer);
 
 }  // namespace mixq

@@ -1,0 +1,106 @@
+// mixq synth --output DIR [--format bf16|fp8] [--seed N] [--max-shard-size BYTES] [--from-config FILE]
+//            [--hidden-size N --layers N ...] [--outlier-channels K --outlier-scale X]
+// Writes a seeded, deterministic MiniMax-M2-shaped checkpoint (same arguments -> identical bytes).
+// Architecture fields start from a small default (or --from-config) and each flag overrides one.
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "cli/command.h"
+#include "model/minimax_m2_config.h"
+#include "model/synth.h"
+#include "util/byte_size.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace {
+
+struct Opts {
+  std::string output, format = "bf16", max_shard = "2GB", from_config;
+  uint64_t seed = 0;
+  int outlier_channels = 4;
+  float outlier_scale = 20.0f;
+  std::optional<int64_t> hidden, inter, layers, heads, kv_heads, head_dim, rotary_dim, experts, topk, vocab, max_pos,
+      bos, eos;
+  std::optional<double> rope_theta, eps;
+  bool no_qk_norm = false, no_routing_bias = false, tie = false;
+};
+
+mixq::cli::RunFn setup(CLI::App& app) {
+  auto o = std::make_shared<Opts>();
+  app.add_option("-o,--output", o->output, "Output directory (created; files of an earlier run are resumed or replaced)")->required();
+  app.add_option("--format", o->format, "bf16 or fp8 (an FP8-block release like the official one)")
+      ->check(CLI::IsMember({"bf16", "fp8"}));
+  app.add_option("--seed", o->seed, "Random seed (same arguments and seed -> byte-identical output)");
+  app.add_option("--max-shard-size", o->max_shard, "Largest shard, e.g. 4MiB, 5GB (default 2GB)");
+  app.add_option("--from-config", o->from_config, "Start from this config.json instead of the small default");
+  app.add_option("--hidden-size", o->hidden, "hidden_size");
+  app.add_option("--intermediate-size", o->inter, "intermediate_size (per expert)");
+  app.add_option("--layers", o->layers, "num_hidden_layers");
+  app.add_option("--heads", o->heads, "num_attention_heads");
+  app.add_option("--kv-heads", o->kv_heads, "num_key_value_heads");
+  app.add_option("--head-dim", o->head_dim, "head_dim");
+  app.add_option("--rotary-dim", o->rotary_dim, "rotary_dim");
+  app.add_option("--experts", o->experts, "num_local_experts");
+  app.add_option("--experts-per-tok", o->topk, "num_experts_per_tok");
+  app.add_option("--vocab-size", o->vocab, "vocab_size");
+  app.add_option("--max-position-embeddings", o->max_pos, "max_position_embeddings");
+  app.add_option("--rope-theta", o->rope_theta, "rope_theta");
+  app.add_option("--rms-norm-eps", o->eps, "rms_norm_eps");
+  app.add_option("--bos-token-id", o->bos, "bos_token_id");
+  app.add_option("--eos-token-id", o->eos, "eos_token_id");
+  app.add_flag("--no-qk-norm", o->no_qk_norm, "use_qk_norm = false");
+  app.add_flag("--no-routing-bias", o->no_routing_bias, "use_routing_bias = false");
+  app.add_flag("--tie-word-embeddings", o->tie, "tie_word_embeddings = true (no lm_head tensor)");
+  app.add_option("--outlier-channels", o->outlier_channels, "Outlier input channels per layer (default 4)");
+  app.add_option("--outlier-scale", o->outlier_scale, "Their post-attention norm gain (default 20)");
+  return [o]() -> int {
+    using namespace mixq;
+    SynthOptions s;
+    s.config = o->from_config.empty() ? default_synth_config() : load_minimax_m2_config(o->from_config);
+    auto& c = s.config;
+    if (!o->from_config.empty()) {
+      // The architecture comes from the file; the storage format from --format.
+      c.quant = CheckpointQuant::None;
+      c.raw.erase("quantization_config");
+    }
+    auto set = [](int64_t& field, const std::optional<int64_t>& v) { if (v) field = *v; };
+    set(c.hidden_size, o->hidden);
+    set(c.intermediate_size, o->inter);
+    set(c.num_hidden_layers, o->layers);
+    set(c.num_attention_heads, o->heads);
+    set(c.num_key_value_heads, o->kv_heads);
+    set(c.head_dim, o->head_dim);
+    set(c.rotary_dim, o->rotary_dim);
+    set(c.num_local_experts, o->experts);
+    set(c.num_experts_per_tok, o->topk);
+    set(c.vocab_size, o->vocab);
+    set(c.max_position_embeddings, o->max_pos);
+    if (o->rope_theta) c.rope_theta = *o->rope_theta;
+    if (o->eps) c.rms_norm_eps = *o->eps;
+    if (o->bos) c.bos_token_ids = {*o->bos};
+    if (o->eos) c.eos_token_ids = {*o->eos};
+    if (o->no_qk_norm) c.use_qk_norm = false;
+    if (o->no_routing_bias) c.use_routing_bias = false;
+    if (o->tie) c.tie_word_embeddings = true;
+    // A head_dim change without --rotary-dim keeps the default's rotary fraction valid.
+    if (o->head_dim && !o->rotary_dim && c.rotary_dim > c.head_dim) c.rotary_dim = c.head_dim / 2 * 2;
+    // Default special tokens must stay inside a smaller vocabulary.
+    for (auto* ids : {&c.bos_token_ids, &c.eos_token_ids})
+      for (auto& id : *ids)
+        if (o->vocab && !(o->bos || o->eos) && id >= c.vocab_size) id = c.vocab_size - 1;
+    s.fp8 = o->format == "fp8";
+    s.seed = o->seed;
+    s.max_shard_bytes = parse_byte_size(o->max_shard, "--max-shard-size");
+    s.outlier_channels = o->outlier_channels;
+    s.outlier_scale = o->outlier_scale;
+    write_synthetic_model(s, o->output);
+    MIXQ_INFO("synth: wrote {} ({} layers, hidden {}, {} experts top-{}, {})", o->output, c.num_hidden_layers, c.hidden_size,
+              c.num_local_experts, c.num_experts_per_tok, s.fp8 ? "FP8-block" : "BF16");
+    return 0;
+  };
+}
+
+}  // namespace
+
+MIXQ_COMMAND("synth", "Write a seeded synthetic MiniMax-M2-shaped checkpoint (BF16 or FP8-block)", setup);
