@@ -46,6 +46,7 @@ Checkpoint::Checkpoint(const std::string& path) {
       }
       if (!idx.is_object() || !idx.contains("weight_map") || !idx["weight_map"].is_object())
         fail("{}: missing object 'weight_map'", index_path);
+      if (idx["weight_map"].empty()) fail("{}: 'weight_map' lists no tensors", index_path);
       std::set<std::string> shard_names;
       for (auto it = idx["weight_map"].begin(); it != idx["weight_map"].end(); ++it) {
         if (!it.value().is_string()) fail("{}: weight_map['{}'] must be a file name", index_path, it.key());
