@@ -1,0 +1,320 @@
+// Fast kernels for kernels/cpu/matmul.h (Highway, compiled once per x86 target, picked at run time).
+//
+// Structure shared by every format: a register tile of MT activation rows x NR weight rows holds
+// MT*NR vector accumulators; each weight vector is decoded once and used MT times. Activation rows
+// are processed in blocks of kTokBlock so a block (kTokBlock x K fp32, <= 400 KB for K = 3072)
+// stays in L2 while the NR weight rows (<= 24 KB) stay in L1 across the block.
+// Batch 1 (decode) degenerates to MT = 1: NR independent row streams, purely bandwidth-bound.
+#include "kernels/cpu/matmul.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/matmul_ref.h"
+#include "util/dtype.h"
+#include "util/thread_pool.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/cpu/matmul.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace mixq::kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+
+constexpr int kRowTile = 4;
+constexpr int kTokTile = 4;
+constexpr int64_t kTokBlock = 32;
+
+// ---- per-row weight decoders: Load(df, k) = weights [k, k+L) of the row as exact fp32 ----------
+struct F32Row {
+  const float* w;
+  HWY_INLINE VF Load(DF df, int64_t k) const { return hn::LoadU(df, w + k); }
+  HWY_INLINE float Scalar(int64_t k) const { return w[k]; }
+};
+struct Bf16Row {
+  const uint16_t* w;
+  HWY_INLINE VF Load(DF df, int64_t k) const {
+    const hn::Rebind<uint16_t, DF> d16;
+    const hn::RebindToUnsigned<DF> du;
+    return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, w + k))));
+  }
+  HWY_INLINE float Scalar(int64_t k) const { return bf16_to_f32(w[k]); }
+};
+// e4m3 -> f32 by moving the 7 exponent/mantissa bits into f32 position (an f32 with the value
+// 2^-120 * x, denormals included) and multiplying by 2^120: exact. Requires block_k % L == 0 and a
+// power-of-two block_k (checked by the dispatcher).
+struct Fp8Row {
+  const uint8_t* w;
+  const float* srow;
+  int lbk;
+  HWY_INLINE VF Load(DF df, int64_t k) const {
+    const hn::Rebind<uint8_t, DF> d8;
+    const hn::RebindToUnsigned<DF> du;
+    const auto u = hn::PromoteTo(du, hn::LoadU(d8, w + k));
+    const auto bits = hn::Or(hn::ShiftLeft<20>(hn::And(u, hn::Set(du, 0x7Fu))), hn::ShiftLeft<24>(hn::And(u, hn::Set(du, 0x80u))));
+    const VF mag = hn::Mul(hn::BitCast(df, bits), hn::Set(df, 0x1p120f));
+    return hn::Mul(mag, hn::Set(df, srow[k >> lbk]));
+  }
+  HWY_INLINE float Scalar(int64_t k) const { return kFp8E4M3ToF32[w[k]] * srow[k >> lbk]; }
+};
+
+template <int MT, int NR, class Row>
+HWY_INLINE void Tile(const Row* rows, int64_t K, const float* X, int64_t ldx, float* Y, int64_t ldy) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df));
+  VF acc[MT][NR];
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) acc[t][r] = hn::Zero(df);
+  int64_t k = 0;
+  for (; k + L <= K; k += L) {
+    VF w[NR];
+    for (int r = 0; r < NR; ++r) w[r] = rows[r].Load(df, k);
+    for (int t = 0; t < MT; ++t) {
+      const VF x = hn::LoadU(df, X + t * ldx + k);
+      for (int r = 0; r < NR; ++r) acc[t][r] = hn::MulAdd(w[r], x, acc[t][r]);
+    }
+  }
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) {
+      float s = hn::GetLane(hn::SumOfLanes(df, acc[t][r]));
+      for (int64_t kk = k; kk < K; ++kk) s += X[t * ldx + kk] * rows[r].Scalar(kk);
+      Y[t * ldy + r] = s;
+    }
+}
+
+template <int NR, class Row>
+HWY_INLINE void TokLoop(const Row* rows, int64_t K, const float* X, int64_t mb, int64_t ldx, float* Y, int64_t ldy) {
+  int64_t t = 0;
+  for (; t + kTokTile <= mb; t += kTokTile) Tile<kTokTile, NR>(rows, K, X + t * ldx, ldx, Y + t * ldy, ldy);
+  switch (mb - t) {
+    case 3: Tile<3, NR>(rows, K, X + t * ldx, ldx, Y + t * ldy, ldy); break;
+    case 2: Tile<2, NR>(rows, K, X + t * ldx, ldx, Y + t * ldy, ldy); break;
+    case 1: Tile<1, NR>(rows, K, X + t * ldx, ldx, Y + t * ldy, ldy); break;
+    default: break;
+  }
+}
+
+template <class MakeRow>
+HWY_INLINE void Drive(const MakeRow& make, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
+                      int64_t n0, int64_t n1) {
+  using Row = decltype(make(int64_t(0)));
+  for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
+    const int64_t mb = std::min(kTokBlock, M - m0);
+    const float* Xb = X + m0 * ldx;
+    float* Yb = Y + m0 * ldy;
+    int64_t n = n0;
+    for (; n + kRowTile <= n1; n += kRowTile) {
+      const Row rows[kRowTile] = {make(n), make(n + 1), make(n + 2), make(n + 3)};
+      TokLoop<kRowTile>(rows, K, Xb, mb, ldx, Yb + n, ldy);
+    }
+    for (; n < n1; ++n) {
+      const Row rows[1] = {make(n)};
+      TokLoop<1>(rows, K, Xb, mb, ldx, Yb + n, ldy);
+    }
+  }
+}
+
+void MatmulF32(const float* W, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+               int64_t n1) {
+  Drive([&](int64_t n) { return F32Row{W + n * K}; }, K, X, M, ldx, Y, ldy, n0, n1);
+}
+
+void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
+                int64_t n0, int64_t n1) {
+  Drive([&](int64_t n) { return Bf16Row{W + n * K}; }, K, X, M, ldx, Y, ldy, n0, n1);
+}
+
+bool Fp8Supported(int64_t block_k) {
+  const DF df;
+  return block_k > 0 && (block_k & (block_k - 1)) == 0 && block_k % int64_t(hn::Lanes(df)) == 0;
+}
+
+void MatmulFp8(const Fp8BlockMatrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+               int64_t n1) {
+  if (!Fp8Supported(W.block_k)) return matmul_fp8_block_ref(W, X, M, ldx, Y, ldy, n0, n1);
+  int lbk = 0;
+  while ((int64_t(1) << lbk) < W.block_k) ++lbk;
+  const int64_t sc = W.scale_cols();
+  Drive([&](int64_t n) { return Fp8Row{W.w + n * W.K, W.scale + (n / W.block_n) * sc, lbk}; }, W.K, X, M, ldx, Y,
+        ldy, n0, n1);
+}
+
+// ---- INT4 (pack-quantized) --------------------------------------------------------------------
+// A chunk of L packed bytes holds 2L consecutive weights: byte b's low nibble is element 2b, its
+// high nibble element 2b+1. Instead of shuffling weights, the activations are permuted once per
+// call into [even elements of the chunk | odd elements of the chunk], so the low nibbles of L bytes
+// meet x_even and the high nibbles x_odd, each as one plain vector FMA.
+// Nibble -> fp32: with 16 lanes (AVX-512) one table lookup into the 16 values (u-8)*scale of the
+// current group; with fewer lanes, convert and multiply. Both give exactly (u-8)*scale.
+
+template <int MT, int NR>
+HWY_INLINE void Int4Tile(const uint8_t* const* rows, const float* const* srows, int64_t K, int64_t G,
+                         const float* Xp, int64_t ldxp, float* Y, int64_t ldy) {
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const hn::RebindToUnsigned<DF> du;
+  const hn::Rebind<uint8_t, DF> d8;
+  constexpr size_t kMaxL = hn::MaxLanes(DF());
+  const int64_t L = int64_t(hn::Lanes(df));
+  VF acc[MT][NR];
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) acc[t][r] = hn::Zero(df);
+  HWY_ALIGN float lut_base[16];
+  for (int i = 0; i < 16; ++i) lut_base[i] = float(i - 8);
+  const int64_t groups = K / G;
+  for (int64_t g = 0; g < groups; ++g) {
+    VF sv[NR];
+    for (int r = 0; r < NR; ++r) {
+      sv[r] = hn::Set(df, srows[r][g]);
+      if constexpr (kMaxL == 16) sv[r] = hn::Mul(hn::Load(df, lut_base), sv[r]);  // scaled table
+    }
+    for (int64_t k = g * G; k < (g + 1) * G; k += 2 * L) {
+      VF wl[NR], wh[NR];
+      for (int r = 0; r < NR; ++r) {
+        const auto u = hn::PromoteTo(du, hn::LoadU(d8, rows[r] + k / 2));
+        const auto lo = hn::BitCast(di, hn::And(u, hn::Set(du, 0xFu)));
+        const auto hi = hn::BitCast(di, hn::ShiftRight<4>(u));
+        if constexpr (kMaxL == 16) {
+          wl[r] = hn::TableLookupLanes(sv[r], hn::IndicesFromVec(df, lo));
+          wh[r] = hn::TableLookupLanes(sv[r], hn::IndicesFromVec(df, hi));
+        } else {
+          wl[r] = hn::Mul(hn::ConvertTo(df, hn::Sub(lo, hn::Set(di, 8))), sv[r]);
+          wh[r] = hn::Mul(hn::ConvertTo(df, hn::Sub(hi, hn::Set(di, 8))), sv[r]);
+        }
+      }
+      for (int t = 0; t < MT; ++t) {
+        const VF xe = hn::LoadU(df, Xp + t * ldxp + k);
+        const VF xo = hn::LoadU(df, Xp + t * ldxp + k + L);
+        for (int r = 0; r < NR; ++r) {
+          acc[t][r] = hn::MulAdd(wl[r], xe, acc[t][r]);
+          acc[t][r] = hn::MulAdd(wh[r], xo, acc[t][r]);
+        }
+      }
+    }
+  }
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) Y[t * ldy + r] = hn::GetLane(hn::SumOfLanes(df, acc[t][r]));
+}
+
+template <int NR>
+HWY_INLINE void Int4TokLoop(const uint8_t* const* rows, const float* const* srows, int64_t K, int64_t G,
+                            const float* Xp, int64_t mb, int64_t ldxp, float* Y, int64_t ldy) {
+  int64_t t = 0;
+  for (; t + kTokTile <= mb; t += kTokTile) Int4Tile<kTokTile, NR>(rows, srows, K, G, Xp + t * ldxp, ldxp, Y + t * ldy, ldy);
+  switch (mb - t) {
+    case 3: Int4Tile<3, NR>(rows, srows, K, G, Xp + t * ldxp, ldxp, Y + t * ldy, ldy); break;
+    case 2: Int4Tile<2, NR>(rows, srows, K, G, Xp + t * ldxp, ldxp, Y + t * ldy, ldy); break;
+    case 1: Int4Tile<1, NR>(rows, srows, K, G, Xp + t * ldxp, ldxp, Y + t * ldy, ldy); break;
+    default: break;
+  }
+}
+
+bool Int4Supported(int64_t K, int64_t G) {
+  const DF df;
+  return G > 0 && K % G == 0 && G % (2 * int64_t(hn::Lanes(df))) == 0;
+}
+
+void MatmulInt4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+                int64_t n1) {
+  if (!Int4Supported(W.K, W.group)) return matmul_int4_ref(W, X, M, ldx, Y, ldy, n0, n1);
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const int64_t K = W.K, G = W.group, gpr = W.groups_per_row();
+  const int64_t bytes_per_row = W.words_per_row() * 4;
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(W.packed);
+  // Scales as fp32 for the rows of one tile (bf16 on disk is converted per group, cheap: 1/G).
+  thread_local std::vector<float> xp, sbuf;
+  xp.resize(size_t(std::min(M, kTokBlock) * K));
+  sbuf.resize(size_t(kRowTile * gpr));
+  auto row_scales = [&](int64_t n, int slot) {
+    float* s = sbuf.data() + slot * gpr;
+    for (int64_t g = 0; g < gpr; ++g) s[g] = W.scale_at(n, g);
+    return s;
+  };
+  for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
+    const int64_t mb = std::min(kTokBlock, M - m0);
+    for (int64_t t = 0; t < mb; ++t) {
+      const float* x = X + (m0 + t) * ldx;
+      float* o = xp.data() + t * K;
+      for (int64_t b = 0; b < K; b += 2 * L) {
+#if HWY_TARGET == HWY_SCALAR
+        o[b] = x[b];
+        o[b + 1] = x[b + 1];
+#else
+        const VF a = hn::LoadU(df, x + b), c = hn::LoadU(df, x + b + L);
+        hn::StoreU(hn::ConcatEven(df, c, a), df, o + b);
+        hn::StoreU(hn::ConcatOdd(df, c, a), df, o + b + L);
+#endif
+      }
+    }
+    float* Yb = Y + m0 * ldy;
+    int64_t n = n0;
+    for (; n + kRowTile <= n1; n += kRowTile) {
+      const uint8_t* rows[kRowTile];
+      const float* srows[kRowTile];
+      for (int r = 0; r < kRowTile; ++r) {
+        rows[r] = base + (n + r) * bytes_per_row;
+        srows[r] = row_scales(n + r, r);
+      }
+      Int4TokLoop<kRowTile>(rows, srows, K, G, xp.data(), mb, K, Yb + n, ldy);
+    }
+    for (; n < n1; ++n) {
+      const uint8_t* rows[1] = {base + n * bytes_per_row};
+      const float* srows[1] = {row_scales(n, 0)};
+      Int4TokLoop<1>(rows, srows, K, G, xp.data(), mb, K, Yb + n, ldy);
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mixq::kernels
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace mixq::kernels {
+namespace {
+constexpr int64_t kRowTileOuter = 4;  // = kRowTile: thread chunks start on a tile boundary
+}
+HWY_EXPORT(MatmulF32);
+HWY_EXPORT(MatmulBf16);
+HWY_EXPORT(MatmulFp8);
+HWY_EXPORT(MatmulInt4);
+
+void matmul_f32(const float* W, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+                int64_t n1) {
+  HWY_DYNAMIC_DISPATCH(MatmulF32)(W, K, X, M, ldx, Y, ldy, n0, n1);
+}
+void matmul_bf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
+                 int64_t n0, int64_t n1) {
+  HWY_DYNAMIC_DISPATCH(MatmulBf16)(W, K, X, M, ldx, Y, ldy, n0, n1);
+}
+void matmul_fp8_block(const Fp8BlockMatrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
+                      int64_t n0, int64_t n1) {
+  HWY_DYNAMIC_DISPATCH(MatmulFp8)(W, X, M, ldx, Y, ldy, n0, n1);
+}
+void matmul_int4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+                 int64_t n1) {
+  HWY_DYNAMIC_DISPATCH(MatmulInt4)(W, X, M, ldx, Y, ldy, n0, n1);
+}
+
+void parallel_rows(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int64_t tiles = (n + kRowTileOuter - 1) / kRowTileOuter;
+  const int64_t grain_tiles = std::max<int64_t>(1, (grain + kRowTileOuter - 1) / kRowTileOuter);
+  ThreadPool::global().parallel_for(size_t(tiles), size_t(grain_tiles), [&](size_t b, size_t e, size_t) {
+    fn(int64_t(b) * kRowTileOuter, std::min(n, int64_t(e) * kRowTileOuter));
+  });
+}
+
+const char* matmul_target_name() {
+  const int64_t bits = int64_t(hwy::SupportedTargets()) & int64_t(HWY_TARGETS);
+  return hwy::TargetName(bits & -bits);
+}
+
+}  // namespace mixq::kernels
+#endif
