@@ -104,8 +104,11 @@ MiniMaxM2Config parse_minimax_m2_config(const nlohmann::json& j, const std::stri
     for (const auto& a : j["architectures"])
       if (a.is_string()) c.architectures.push_back(a.get<std::string>());
   }
+  // model_type decides when present (a llama model_type with a MiniMax architecture is a
+  // contradiction); otherwise the architectures list must name MiniMaxM2ForCausalLM.
   bool arch_ok = c.model_type == "minimax_m2";
-  for (const auto& a : c.architectures) arch_ok = arch_ok || a == "MiniMaxM2ForCausalLM";
+  if (c.model_type.empty())
+    for (const auto& a : c.architectures) arch_ok = arch_ok || a == "MiniMaxM2ForCausalLM";
   if (!arch_ok)
     fail("{}: model_type '{}' is not a MiniMax-M2 model (expected model_type minimax_m2 / MiniMaxM2ForCausalLM)",
          what, c.model_type);
