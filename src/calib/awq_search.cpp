@@ -1,0 +1,130 @@
+#include "calib/awq_search.h"
+
+#include <cmath>
+#include <limits>
+
+#include "calib/awq_reference_qdq.h"
+#include "calib/awq_stats.h"
+#include "util/dtype.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace mixq::calib {
+
+void awq_trial_weight(const Matrix& w, std::span<const double> s, int64_t group, QdqFn qdq, float* out) {
+  MIXQ_ASSERT(int64_t(s.size()) == w.cols);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const float* src = w.row(r);
+    float* dst = out + r * w.cols;
+    for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(src[c]) * s[size_t(c)]));
+  }
+  (qdq ? qdq : qdq_w4_group_sym_reference)(out, w.rows, w.cols, group, out);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    float* dst = out + r * w.cols;
+    for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(dst[c]) / s[size_t(c)]));
+  }
+}
+
+float awq_mse_loss(std::span<const float> ref, std::span<const float> out, std::span<const int64_t> batch_numel) {
+  MIXQ_ASSERT(ref.size() == out.size());
+  const int64_t total = int64_t(ref.size());
+  std::vector<int64_t> one{total};
+  std::span<const int64_t> batches = batch_numel.empty() ? std::span<const int64_t>(one) : batch_numel;
+  float acc = 0.0f;
+  int64_t pos = 0;
+  for (int64_t n : batches) {
+    MIXQ_ASSERT(pos + n <= total);
+    float sum = 0.0f;
+    for (int64_t i = pos; i < pos + n; ++i) {
+      const float d = round_bf16(round_bf16(ref[size_t(i)]) - round_bf16(out[size_t(i)]));
+      sum += round_bf16(d * d);
+    }
+    acc += round_bf16(sum);
+    pos += n;
+  }
+  MIXQ_ASSERT(pos == total);
+  return total == 0 ? 0.0f : acc / float(total);
+}
+
+namespace {
+
+class OriginalWeights final : public BalanceWeights {
+ public:
+  explicit OriginalWeights(std::span<const BalanceLayer> b) : b_(b) {}
+  size_t size() const override { return b_.size(); }
+  const float* get(size_t i, std::vector<float>&) const override { return b_[i].weight->data.data(); }
+
+ private:
+  std::span<const BalanceLayer> b_;
+};
+
+class TrialWeights final : public BalanceWeights {
+ public:
+  TrialWeights(std::span<const BalanceLayer> b, std::span<const double> s, int64_t group, QdqFn qdq)
+      : b_(b), s_(s), group_(group), qdq_(qdq) {}
+  size_t size() const override { return b_.size(); }
+  const float* get(size_t i, std::vector<float>& scratch) const override {
+    const BalanceLayer& l = b_[i];
+    if (!l.quantized) return l.weight->data.data();  // the router keeps its original weights
+    scratch.resize(size_t(l.weight->numel()));
+    awq_trial_weight(*l.weight, s_, group_, qdq_, scratch.data());
+    return scratch.data();
+  }
+
+ private:
+  std::span<const BalanceLayer> b_;
+  std::span<const double> s_;
+  int64_t group_;
+  QdqFn qdq_;
+};
+
+}  // namespace
+
+AwqSearchResult awq_search_best_scales(const std::string& name, std::span<const BalanceLayer> balance,
+                                       std::span<const float> x_mean, int64_t token_count,
+                                       const ParentForward& parent, const AwqSearchOptions& opts) {
+  MIXQ_ASSERT(!balance.empty());
+  const size_t in = x_mean.size();
+  AwqSearchResult res;
+  res.scales.assign(in, 1.0);
+  std::vector<const Matrix*> quantized;
+  for (const BalanceLayer& l : balance) {
+    MIXQ_ASSERT(size_t(l.weight->cols) == in);
+    if (l.quantized) quantized.push_back(l.weight);
+  }
+  if (token_count == 0 || quantized.empty()) {  // "no activations found to scale" / nothing to quantize
+    res.skipped = true;
+    return res;
+  }
+  res.grid = awq_grid_points(opts.n_grid, opts.duo);
+  std::vector<double> w_mean;
+  bool any_duo = false;
+  for (auto& p : res.grid) any_duo |= p.use_duo;
+  if (any_duo) w_mean = compute_w_mean(quantized, opts.group);
+
+  std::vector<float> ref, out;
+  parent(OriginalWeights(balance), ref);
+  if (!opts.batch_numel.empty()) {
+    int64_t sum = 0;
+    for (int64_t n : opts.batch_numel) sum += n;
+    MIXQ_ASSERT(size_t(sum) == ref.size());
+  }
+  float best = std::numeric_limits<float>::infinity();
+  for (size_t k = 0; k < res.grid.size(); ++k) {
+    std::vector<double> s = awq_scales(x_mean, w_mean, res.grid[k]);
+    parent(TrialWeights(balance, s, opts.group, opts.qdq), out);
+    MIXQ_ASSERT(out.size() == ref.size());
+    const float loss = awq_mse_loss(ref, out, opts.batch_numel);
+    res.losses.push_back(loss);
+    if (loss < best) {  // first strict minimum wins (NaN never compares less)
+      best = loss;
+      res.best_index = int(k);
+      res.scales = std::move(s);
+    }
+  }
+  if (res.best_index < 0)
+    fail("awq: mapping '{}': no grid point gave a finite loss (non-finite calibration outputs?)", name);
+  return res;
+}
+
+}  // namespace mixq::calib

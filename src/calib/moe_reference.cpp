@@ -1,0 +1,146 @@
+#include "calib/moe_reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "util/thread_pool.h"
+
+namespace mixq::calib {
+
+namespace {
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+float sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+
+}  // namespace
+
+Matrix rms_norm(const Matrix& x, std::span<const float> w, float eps) {
+  MIXQ_ASSERT(int64_t(w.size()) == x.cols);
+  Matrix y(x.rows, x.cols);
+  for (int64_t t = 0; t < x.rows; ++t) {
+    const float* xr = x.row(t);
+    float ss = 0.0f;
+    for (int64_t c = 0; c < x.cols; ++c) ss += xr[c] * xr[c];
+    const float inv = 1.0f / std::sqrt(ss / float(x.cols) + eps);
+    for (int64_t c = 0; c < x.cols; ++c) y.at(t, c) = xr[c] * inv * w[size_t(c)];
+  }
+  return y;
+}
+
+Routing route_sigmoid_topk(const Matrix& x, const Matrix& gate, std::span<const float> bias, int top_k) {
+  const int64_t E = gate.rows;
+  MIXQ_ASSERT(gate.cols == x.cols && top_k > 0 && top_k <= E);
+  MIXQ_ASSERT(bias.empty() || int64_t(bias.size()) == E);
+  Routing r;
+  r.tokens = x.rows;
+  r.top_k = top_k;
+  r.experts = E;
+  r.expert.resize(size_t(x.rows * top_k));
+  r.weight.resize(size_t(x.rows * top_k));
+  r.biased.resize(size_t(x.rows * E));
+  ThreadPool::global().parallel_for(size_t(x.rows), 4, [&](size_t b, size_t e, size_t) {
+    std::vector<float> score(static_cast<size_t>(E));
+    std::vector<int32_t> idx(static_cast<size_t>(E));
+    for (size_t t = b; t < e; ++t) {
+      float* biased = r.biased.data() + t * size_t(E);
+      for (int64_t j = 0; j < E; ++j) {
+        score[size_t(j)] = sigmoid(dot(x.row(int64_t(t)), gate.row(j), x.cols));
+        biased[j] = score[size_t(j)] + (bias.empty() ? 0.0f : bias[size_t(j)]);
+      }
+      std::iota(idx.begin(), idx.end(), 0);
+      std::partial_sort(idx.begin(), idx.begin() + top_k, idx.end(), [&](int32_t a, int32_t c) {
+        return biased[a] != biased[c] ? biased[a] > biased[c] : a < c;
+      });
+      float sum = 0.0f;
+      for (int k = 0; k < top_k; ++k) sum += score[size_t(idx[size_t(k)])];
+      for (int k = 0; k < top_k; ++k) {
+        r.expert[t * size_t(top_k) + size_t(k)] = idx[size_t(k)];
+        r.weight[t * size_t(top_k) + size_t(k)] = score[size_t(idx[size_t(k)])] / sum;
+      }
+    }
+  });
+  return r;
+}
+
+double routing_change_rate(const Routing& a, const Routing& b) {
+  MIXQ_ASSERT(a.tokens == b.tokens && a.top_k == b.top_k);
+  if (a.tokens == 0) return 0.0;
+  int64_t changed = 0;
+  std::vector<int32_t> sa(size_t(a.top_k)), sb(size_t(a.top_k));
+  for (int64_t t = 0; t < a.tokens; ++t) {
+    std::copy_n(a.expert.begin() + t * a.top_k, a.top_k, sa.begin());
+    std::copy_n(b.expert.begin() + t * b.top_k, b.top_k, sb.begin());
+    std::sort(sa.begin(), sa.end());
+    std::sort(sb.begin(), sb.end());
+    changed += sa != sb;
+  }
+  return double(changed) / double(a.tokens);
+}
+
+void swiglu_expert_forward(const float* x, int64_t tokens, const float* w1, const float* w3, const float* w2,
+                           const MoeShape& s, float* out) {
+  std::vector<float> h(size_t(s.intermediate));
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* xt = x + t * s.hidden;
+    for (int64_t i = 0; i < s.intermediate; ++i) {
+      const float g = dot(xt, w1 + i * s.hidden, s.hidden);
+      const float u = dot(xt, w3 + i * s.hidden, s.hidden);
+      h[size_t(i)] = g * sigmoid(g) * u;
+    }
+    float* ot = out + t * s.hidden;
+    for (int64_t o = 0; o < s.hidden; ++o) ot[o] = dot(h.data(), w2 + o * s.intermediate, s.intermediate);
+  }
+}
+
+void moe_block_forward(const Matrix& x, const Routing& r, const MoeShape& s, const ExpertWeightFn& weights,
+                       Matrix& out) {
+  MIXQ_ASSERT(x.cols == s.hidden && r.tokens == x.rows);
+  const int K = r.top_k;
+  // Token lists per expert, then every expert runs on its rows in parallel; each (token, k) slot is
+  // written by exactly one expert, and the slots are summed in k order afterwards (deterministic).
+  std::vector<std::vector<int64_t>> slots(size_t(s.experts));  // slot = t*K + k
+  for (int64_t t = 0; t < r.tokens; ++t)
+    for (int k = 0; k < K; ++k) slots[size_t(r.expert[size_t(t * K + k)])].push_back(t * K + k);
+  std::vector<float> slot_out(size_t(r.tokens * K * s.hidden));
+  ThreadPool::global().parallel_for(size_t(s.experts), 1, [&](size_t b, size_t e, size_t) {
+    std::vector<float> s1, s3, s2, xs, ys;
+    for (size_t ex = b; ex < e; ++ex) {
+      const auto& sl = slots[ex];
+      if (sl.empty()) continue;
+      const float* w1 = weights(int(ex), 0, s1);
+      const float* w3 = weights(int(ex), 1, s3);
+      const float* w2 = weights(int(ex), 2, s2);
+      xs.resize(sl.size() * size_t(s.hidden));
+      ys.resize(sl.size() * size_t(s.hidden));
+      for (size_t i = 0; i < sl.size(); ++i)
+        std::copy_n(x.row(sl[i] / K), s.hidden, xs.data() + i * size_t(s.hidden));
+      swiglu_expert_forward(xs.data(), int64_t(sl.size()), w1, w3, w2, s, ys.data());
+      for (size_t i = 0; i < sl.size(); ++i)
+        std::copy_n(ys.data() + i * size_t(s.hidden), s.hidden, slot_out.data() + size_t(sl[i] * s.hidden));
+    }
+  });
+  out = Matrix(x.rows, s.hidden);
+  for (int64_t t = 0; t < r.tokens; ++t) {
+    float* ot = out.row(t);
+    for (int k = 0; k < K; ++k) {
+      const float w = r.weight[size_t(t * K + k)];
+      const float* so = slot_out.data() + size_t((t * K + k) * s.hidden);
+      for (int64_t c = 0; c < s.hidden; ++c) ot[c] += w * so[c];
+    }
+  }
+}
+
+ExpertWeightFn expert_weights_of(std::span<const Matrix> w1, std::span<const Matrix> w3, std::span<const Matrix> w2) {
+  return [w1, w3, w2](int e, int part, std::vector<float>&) -> const float* {
+    const std::span<const Matrix>& p = part == 0 ? w1 : part == 1 ? w3 : w2;
+    return p[size_t(e)].data.data();
+  };
+}
+
+}  // namespace mixq::calib
