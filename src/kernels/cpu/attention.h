@@ -1,0 +1,38 @@
+// Causal multi-head attention of new query rows over a KV cache (GQA: query head h reads KV head
+// h / (nh / nkv)). The cache holds, per position, nkv heads of d values for K and for V, in fp32,
+// BF16 or FP8 e4m3 (scale 1, saturating; see docs/engine.md), at `stride` elements per position.
+// Query row t sits at absolute position pos0 + t and attends positions [0, pos0 + t].
+// Scores, softmax and the weighted sum of V are fp32. Work items are (t, h) pairs flattened as
+// t * nh + h; the caller splits [0, T * nh) over threads.
+#pragma once
+#include <cstdint>
+
+namespace mixq::kernels {
+
+enum class KvType : uint8_t { F32, BF16, FP8 };
+const char* kv_type_name(KvType t);  // "f32", "bf16", "fp8"
+int kv_type_size(KvType t);
+
+struct KvRows {
+  const void* k = nullptr;
+  const void* v = nullptr;
+  KvType type = KvType::F32;
+  int64_t stride = 0;  // elements from one position to the next (= nkv * d for a packed cache)
+};
+
+struct AttentionShape {
+  int64_t nh = 0, nkv = 0, d = 0;
+  float scale = 1.f;
+};
+
+void attention(const float* q, int64_t ldq, const AttentionShape& s, int64_t pos0, const KvRows& kv, float* out,
+               int64_t ldo, int64_t item0, int64_t item1);
+void attention_ref(const float* q, int64_t ldq, const AttentionShape& s, int64_t pos0, const KvRows& kv, float* out,
+                   int64_t ldo, int64_t item0, int64_t item1);
+
+// Stores n fp32 values in the cache element type (bf16: round to nearest even; fp8: c10 rules
+// after clamping to +-448).
+void kv_store(KvType t, const float* src, void* dst, int64_t n);
+float kv_load(KvType t, const void* base, int64_t i);
+
+}  // namespace mixq::kernels
