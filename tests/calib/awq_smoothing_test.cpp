@@ -1,0 +1,117 @@
+// Smoothing leaves the full-precision function unchanged, and AWQ's search beats plain RTN on a
+// random MoE layer with outlier channels.
+#include <gtest/gtest.h>
+
+#include "calib/awq_parents.h"
+#include "calib/awq_reference_qdq.h"
+#include "calib/awq_grid.h"
+#include "calib/awq_stats.h"
+#include "tiny_moe.h"
+
+using namespace mixq;
+using namespace mixq::calib;
+using namespace mixq::calib::testing;
+
+namespace {
+
+std::vector<double> some_scales(const TinyMoe& m, const Matrix& x, double ratio) {
+  XMeanAccumulator acc(x.cols);
+  acc.add(x);
+  std::vector<const Matrix*> q;
+  for (auto& w : m.w.w1) q.push_back(&w);
+  for (auto& w : m.w.w3) q.push_back(&w);
+  return awq_scales(acc.mean(), compute_w_mean(q, 32), {ratio, true});
+}
+
+}  // namespace
+
+TEST(AwqSmoothingInvariance, NormMappingFp32IsExactUpToFloatRounding) {
+  TinyMoe m = make_tiny_moe(1);
+  MoeOutput ref = run_moe(m, m.w);
+  auto s = some_scales(m, ref.x, 1.0);
+  double smin = 1e9, smax = 0;
+  for (double v : s) { smin = std::min(smin, v); smax = std::max(smax, v); }
+  ASSERT_GT(smax / smin, 5.0) << "the outlier channels should give a wide range of scales";
+  MoeLayerWeights w = m.w;
+  apply_norm_mapping_scales(w, s, RouterCompensation::On, StoreAs::F32, StoreAs::F32);
+  MoeOutput out = run_moe(m, w);
+  EXPECT_EQ(routing_change_rate(ref.routing, out.routing), 0.0);
+  EXPECT_LT(rel_l2(ref.y, out.y), 1e-5);
+}
+
+TEST(AwqSmoothingInvariance, NormMappingBf16IsWithinBf16Rounding) {
+  TinyMoe m = make_tiny_moe(2);
+  MoeOutput ref = run_moe(m, m.w);
+  auto s = some_scales(m, ref.x, 0.75);
+  MoeLayerWeights w = m.w;
+  apply_norm_mapping_scales(w, s, RouterCompensation::On, StoreAs::BF16, StoreAs::BF16);
+  MoeOutput out = run_moe(m, w);
+  // Three bf16 roundings (norm weight, w1 or w3) of relative size <= 2^-9 each feed the output.
+  EXPECT_LT(rel_l2(ref.y, out.y), 3 * std::ldexp(1.0, -8));
+  EXPECT_GT(rel_l2(ref.y, out.y), 0.0);
+}
+
+TEST(AwqSmoothingInvariance, W3W2MappingKeepsEachExpert) {
+  TinyMoe m = make_tiny_moe(3);
+  MoeOutput ref = run_moe(m, m.w);
+  for (StoreAs as : {StoreAs::F32, StoreAs::BF16}) {
+    MoeLayerWeights w = m.w;
+    for (int e = 0; e < int(m.shape.experts); ++e) {
+      Matrix h = swiglu_intermediate(ref.x, m.w.w1[size_t(e)], m.w.w3[size_t(e)]);
+      XMeanAccumulator acc(h.cols);
+      acc.add(h);
+      std::vector<const Matrix*> q{&m.w.w2[size_t(e)]};
+      apply_w3_w2_scales(w, e, awq_scales(acc.mean(), compute_w_mean(q, 32), {0.6, true}), as);
+    }
+    MoeOutput out = run_moe(m, w);
+    EXPECT_LT(rel_l2(ref.y, out.y), as == StoreAs::F32 ? 1e-5 : 3 * std::ldexp(1.0, -8));
+  }
+}
+
+namespace {
+
+// Quantize every expert weight (QDQ) and return the block output.
+Matrix quantized_output(const TinyMoe& m, const MoeLayerWeights& w) {
+  MoeLayerWeights q = w;
+  for (auto* v : {&q.w1, &q.w3, &q.w2})
+    for (auto& mat : *v) qdq_w4_group_sym_reference(mat.data.data(), mat.rows, mat.cols, 32, mat.data.data());
+  return run_moe(m, q).y;
+}
+
+}  // namespace
+
+TEST(AwqEndToEndLayer, SearchBeatsRtnOnOutlierLayer) {
+  TinyMoe m = make_tiny_moe(4, 512);
+  MoeOutput ref = run_moe(m, m.w);
+  AwqSearchOptions opt;  // n_grid 20, duo, group 32
+  opt.batch_numel.assign(4, 128 * m.shape.hidden);  // four calibration samples of 128 tokens
+
+  // Norm mapping: balance = [gate, w1_0..7, w3_0..7], parent = the MoE block with real routing.
+  std::vector<BalanceLayer> bl{{&m.w.gate, false}};
+  for (auto& w : m.w.w1) bl.push_back({&w, true});
+  for (auto& w : m.w.w3) bl.push_back({&w, true});
+  XMeanAccumulator acc(m.shape.hidden);
+  acc.add(ref.x);
+  auto r = awq_search_best_scales("norm", bl, acc.mean(), acc.tokens(),
+                                  moe_block_parent(ref.x, ref.routing, m.shape, m.w.w2), opt);
+  ASSERT_GE(r.best_index, 0);
+  EXPECT_LT(r.losses[size_t(r.best_index)], r.losses[0]) << "AWQ should improve on the identity point";
+  MoeLayerWeights w = m.w;
+  apply_norm_mapping_scales(w, r.scales, RouterCompensation::On);
+
+  // w3 -> w2 per expert over ALL tokens (all-experts calibration), cached before any smoothing.
+  for (int e = 0; e < int(m.shape.experts); ++e) {
+    Matrix h = swiglu_intermediate(ref.x, m.w.w1[size_t(e)], m.w.w3[size_t(e)]);
+    XMeanAccumulator ah(h.cols);
+    ah.add(h);
+    std::vector<BalanceLayer> b2{{&m.w.w2[size_t(e)], true}};
+    AwqSearchOptions o2;
+    auto r2 = awq_search_best_scales("w3", b2, ah.mean(), ah.tokens(), linear_parent(h, m.shape.hidden), o2);
+    EXPECT_LE(r2.losses[size_t(r2.best_index)], r2.losses[0]);
+    apply_w3_w2_scales(w, e, r2.scales);
+  }
+  const double rtn = rel_l2(ref.y, quantized_output(m, m.w));
+  const double awq = rel_l2(ref.y, quantized_output(m, w));
+  std::printf("block output rel-L2 error: RTN %.5f, AWQ %.5f (ratio %.3f)\n", rtn, awq, awq / rtn);
+  EXPECT_LT(awq, 0.9 * rtn);
+}
