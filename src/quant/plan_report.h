@@ -1,0 +1,12 @@
+// Human-readable rendering of a QuantPlan (the `mixq quantize --dry-run` table).
+#pragma once
+#include <string>
+
+#include "quant/quant_plan.h"
+
+namespace mixq {
+
+std::string format_plan(const QuantPlan& p, size_t max_unmatched_listed = 24);
+std::string with_commas(uint64_t v);
+
+}  // namespace mixq

@@ -1,0 +1,303 @@
+#include "quant/quantize_job.h"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "io/checkpoint.h"
+#include "io/safetensors_writer.h"
+#include "model/conformance.h"
+#include "model/minimax_m2_config.h"
+#include "quant/fp8_block_source.h"
+#include "quant/rtn_int4.h"
+#include "util/error.h"
+#include "util/file_util.h"
+#include "util/log.h"
+#include "util/progress.h"
+#include "util/sha256.h"
+
+namespace mixq {
+
+namespace fs = std::filesystem;
+
+std::string input_fingerprint(const std::string& model_dir) {
+  Checkpoint ck(model_dir);
+  Sha256 h;
+  for (const auto& sh : ck.shards()) {
+    std::string name = fs::path(sh->path()).filename().string();
+    uint64_t size = sh->mapped().size();
+    h.update(name.data(), name.size() + 1);
+    h.update(&size, sizeof size);
+    h.update(sh->mapped().data(), size_t(sh->data_start()));  // 8-byte length + JSON header
+  }
+  return h.hex();
+}
+
+namespace {
+
+constexpr size_t kCopyWindow = 64ull << 20;
+
+// Reads input tensors and drops what was consumed from the page cache.
+struct Source {
+  const Checkpoint& ck;
+  TensorView view(const std::string& n) const { return ck.view(n); }
+  void done(const std::string& n) const {
+    const auto& sh = ck.shard_of(n);
+    const auto& i = ck.info(n);
+    sh.mapped().dont_need(size_t(sh.data_start() + i.begin), size_t(i.end - i.begin));
+  }
+};
+
+void copy_stream(SafetensorsWriter& w, const std::string& out_name, const TensorView& v, Progress& prog) {
+  w.begin_tensor(out_name);
+  for (size_t off = 0; off < v.nbytes; off += kCopyWindow) {
+    size_t n = std::min(kCopyWindow, v.nbytes - off);
+    w.append(v.data + off, n);
+    prog.advance(n);
+  }
+  w.end_tensor();
+}
+
+void skip(SafetensorsWriter& w, const TensorSpec& s) {  // a tensor of an already complete shard
+  w.begin_tensor(s.name);
+  w.append(nullptr, s.nbytes());
+  w.end_tensor();
+}
+
+std::vector<float> dense_to_f32(const TensorView& v) { return v.to_f32(); }
+
+std::vector<uint8_t> from_f32(const std::vector<float>& x, DType t) {
+  std::vector<uint8_t> out(x.size() * dtype_size(t));
+  for (size_t i = 0; i < x.size(); ++i) {
+    switch (t) {
+      case DType::BF16: { uint16_t b = f32_to_bf16(x[i]); std::memcpy(&out[2 * i], &b, 2); break; }
+      case DType::F16: { uint16_t b = f32_to_f16(x[i]); std::memcpy(&out[2 * i], &b, 2); break; }
+      case DType::F32: std::memcpy(&out[4 * i], &x[i], 4); break;
+      default: fail("transform: cannot write dtype {}", dtype_name(t));
+    }
+  }
+  return out;
+}
+
+struct Job {
+  const Checkpoint& ck;
+  const MiniMaxM2Config& cfg;
+  SafetensorsWriter& w;
+  WeightTransform* tr;
+  Progress& prog;
+  Source src{ck};
+
+  void int4(const ModuleDecision& d) {
+    const int64_t out = d.shape[0], in = d.shape[1], G = in / d.outputs[1].shape[1];
+    std::vector<uint32_t> packed(size_t(out * in / 8));
+    std::vector<uint16_t> scales(size_t(out * in / G));
+    TensorView wv = src.view(d.module + ".weight");
+    if (d.source_dtype == DType::BF16 && !tr) {
+      quantize_pack_int4_bf16(wv.as<uint16_t>().data(), out, in, G, packed.data(), scales.data());
+    } else {
+      std::vector<float> f(size_t(out * in));
+      if (d.source_dtype == DType::F8_E4M3) {
+        TensorView sv = src.view(d.module + ".weight_scale_inv");
+        dequantize_fp8_block_rows(wv.data, sv.as<float>().data(), out, in, cfg.fp8.block_n, cfg.fp8.block_k, 0, out, f.data());
+        src.done(sv.name);
+      } else {
+        auto b = wv.as<uint16_t>();
+        for (size_t i = 0; i < f.size(); ++i) f[i] = bf16_to_f32(b[i]);
+      }
+      if (tr) {
+        tr->transform_linear(d.module, f.data(), out, in);
+        for (auto& x : f) x = round_bf16(x);
+      }
+      quantize_pack_int4(f.data(), out, in, G, packed.data(), scales.data());
+    }
+    src.done(wv.name);
+    int64_t shape[2] = {out, in};
+    w.write(d.outputs[0].name, packed.data(), packed.size() * 4);
+    w.write(d.outputs[1].name, scales.data(), scales.size() * 2);
+    w.write(d.outputs[2].name, shape, sizeof shape);
+    prog.advance(wv.nbytes);
+  }
+
+  void fp8_keep(const ModuleDecision& d) {
+    TensorView wv = src.view(d.module + ".weight"), sv = src.view(d.module + ".weight_scale_inv");
+    copy_stream(w, d.outputs[0].name, wv, prog);
+    copy_stream(w, d.outputs[1].name, sv, prog);  // same F32 multipliers, renamed (§4.3)
+    src.done(wv.name);
+    src.done(sv.name);
+  }
+
+  void fp8_to_dense(const ModuleDecision& d) {
+    const int64_t out = d.shape[0], in = d.shape[1], bn = cfg.fp8.block_n;
+    TensorView wv = src.view(d.module + ".weight"), sv = src.view(d.module + ".weight_scale_inv");
+    std::vector<uint16_t> buf(size_t(bn * in));
+    w.begin_tensor(d.outputs[0].name);
+    for (int64_t r0 = 0; r0 < out; r0 += bn) {
+      int64_t r1 = std::min(out, r0 + bn);
+      dequantize_fp8_block_rows_bf16(wv.data, sv.as<float>().data(), out, in, bn, cfg.fp8.block_k, r0, r1, buf.data());
+      w.append(buf.data(), size_t((r1 - r0) * in) * 2);
+      prog.advance(size_t((r1 - r0) * in));
+    }
+    w.end_tensor();
+    src.done(wv.name);
+    src.done(sv.name);
+  }
+
+  void copy(const ModuleDecision& d) {
+    const TensorSpec& s = d.outputs[0];
+    TensorView v = src.view(s.name);
+    if (tr && dtype_is_float(v.dtype)) {
+      std::vector<float> f = dense_to_f32(v);
+      if (tr->transform_dense(s.name, f)) {
+        auto bytes = from_f32(f, v.dtype);
+        w.write(s.name, bytes.data(), bytes.size());
+        prog.advance(v.nbytes);
+        src.done(s.name);
+        return;
+      }
+    }
+    copy_stream(w, s.name, v, prog);
+    src.done(s.name);
+  }
+
+  void module(const ModuleDecision& d) {
+    bool needed = false;
+    for (const auto& s : d.outputs) needed = needed || w.needed(s.name);
+    if (!needed) {
+      for (const auto& s : d.outputs) skip(w, s);
+      uint64_t in_bytes = 0;
+      for (const auto& s : d.outputs) in_bytes += s.nbytes();
+      prog.advance(d.action == Action::Int4Pack ? uint64_t(shape_numel(d.shape)) * dtype_size(d.source_dtype) : in_bytes);
+      return;
+    }
+    switch (d.action) {
+      case Action::Int4Pack: int4(d); break;
+      case Action::Fp8Keep: fp8_keep(d); break;
+      case Action::Fp8ToDense: fp8_to_dense(d); break;
+      case Action::Copy: copy(d); break;
+    }
+  }
+};
+
+nlohmann::json job_identity(const Recipe& recipe, const QuantizeOptions& opt, const std::string& fingerprint) {
+  nlohmann::json j;
+  j["tool"] = "mixq";
+  j["tool_version"] = MIXQ_VERSION;
+  j["recipe_sha256"] = sha256_hex(recipe.text.data(), recipe.text.size());
+  j["input_fingerprint"] = fingerprint;
+  j["options"] = {{"keep_fp8", opt.plan.keep_fp8}, {"max_shard_bytes", opt.plan.max_shard_bytes},
+                  {"transform", opt.transform ? opt.transform->name() : "rtn"}};
+  return j;
+}
+
+// Files of the model directory that travel with the weights (tokenizer, chat template, ...).
+std::vector<std::string> side_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string n = e.path().filename().string();
+    if (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) continue;
+    if (n == "config.json" || n == "model.safetensors.index.json" || n == kManifestName || n == kJobName || n[0] == '.') continue;
+    out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
+  auto t0 = std::chrono::steady_clock::now();
+  QuantizeResult res;
+  Checkpoint ck(opt.model_dir);
+  if (!ck.has_config()) fail("{}: no config.json", opt.model_dir);
+  MiniMaxM2Config cfg = load_minimax_m2_config(ck.config_path());
+  ConformanceReport rep = check_checkpoint(ck, cfg);
+  if (!rep.ok()) {
+    const Finding* first = nullptr;
+    for (const auto& f : rep.findings) if (f.severity == Finding::Error) { first = &f; break; }
+    fail("{}: fails the MiniMax-M2 checks ({} problem(s); first: {}: {}); run `mixq inspect {}`", opt.model_dir, rep.errors(),
+         first->tensor, first->message, opt.model_dir);
+  }
+  QuantPlan plan = plan_quantization(ck, cfg, recipe, opt.plan);
+  for (const auto& wmsg : plan.warnings) MIXQ_WARN("{}", wmsg);
+  if (recipe.awq.enabled && !opt.transform)
+    MIXQ_WARN("{}: AWQModifier: no calibration statistics in this run, smoothing scales are identity (plain RTN of the recipe's scheme)",
+              recipe.source);
+  res.warnings = plan.warnings;
+
+  const std::string fp = input_fingerprint(opt.model_dir);
+  nlohmann::json ident = job_identity(recipe, opt, fp);
+  const std::string out = opt.output_dir;
+  const std::string job_path = path_join(out, kJobName), man_path = path_join(out, kManifestName);
+  if (fs::exists(out)) {
+    if (!fs::is_directory(out)) fail("{}: exists and is not a directory", out);
+    nlohmann::json prev;
+    bool have = false;
+    for (const auto& p : {job_path, man_path}) {
+      if (!file_exists(p)) continue;
+      try { prev = nlohmann::json::parse(read_file(p)); } catch (const nlohmann::json::exception&) { fail("{}: unreadable", p); }
+      if (p == man_path) prev = prev.value("job", nlohmann::json());
+      have = true;
+      break;
+    }
+    bool empty = fs::is_empty(out);
+    if (!empty && (!have || prev != ident))
+      fail("{}: exists and is not a resumable run of the same job (different recipe, input or options); choose another --output", out);
+  } else {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) fail("{}: cannot create: {}", out, ec.message());
+  }
+  if (!file_exists(man_path)) write_file_atomic(job_path, ident.dump(2) + "\n");
+
+  WriterOptions wo;
+  wo.max_shard_bytes = opt.plan.max_shard_bytes;
+  SafetensorsWriter writer(out, plan.specs, wo);
+  for (size_t s = 0; s < writer.num_shards(); ++s) res.shards_resumed += writer.shard_done(s);
+  // Progress in input bytes (FP8 weights count as their bytes; BF16 dequantized rows as elements).
+  uint64_t total = 0;
+  for (const auto& sh : ck.shards()) total += sh->mapped().size() - sh->data_start();
+  res.input_bytes = total;
+  {
+    Progress prog("quantize", total, "B");
+    Job job{ck, cfg, writer, opt.transform, prog};
+    for (const auto& d : plan.modules) job.module(d);
+    prog.set(total);
+    prog.finish();
+  }
+  std::vector<std::string> files = writer.finish();
+
+  // config.json: the input's, with quantization_config replaced (keys sorted, as CT writes it).
+  nlohmann::json config = ck.config();
+  config["quantization_config"] = plan.quantization_config();
+  write_file_atomic(path_join(out, "config.json"), config.dump(2) + "\n");
+  nlohmann::json copied = nlohmann::json::array();
+  for (const auto& n : side_files(opt.model_dir)) {
+    write_file_atomic(path_join(out, n), read_file(path_join(opt.model_dir, n)));
+    copied.push_back(n);
+  }
+  nlohmann::json man;
+  man["job"] = ident;
+  man["recipe"] = {{"path", recipe.source}, {"text", recipe.text}};
+  man["input"] = {{"dir", opt.model_dir}, {"fingerprint", fp}};
+  man["predicted_bytes"] = plan.predicted_bytes;
+  man["copied_files"] = copied;
+  nlohmann::json shards = nlohmann::json::object();
+  for (const auto& f : files) {
+    shards[f] = sha256_file(path_join(out, f));
+    res.output_bytes += file_size(path_join(out, f));
+  }
+  man["shards"] = shards;
+  write_file_atomic(man_path, man.dump(2) + "\n");
+  std::remove(job_path.c_str());
+  res.shards = files.size();
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace mixq
