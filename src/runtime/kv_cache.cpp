@@ -1,0 +1,56 @@
+#include "runtime/kv_cache.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+
+namespace mixq {
+
+KvCache::KvCache(const MiniMaxM2Config& cfg, int64_t capacity, kernels::KvType type)
+    : layers_(cfg.num_hidden_layers), width_(cfg.kv_width()), capacity_(capacity), type_(type) {
+  if (capacity < 1) fail("KV cache: capacity must be at least 1 token, got {}", capacity);
+  const size_t n = size_t(capacity * width_ * kernels::kv_type_size(type));
+  k_.assign(size_t(layers_), std::vector<uint8_t>(n));
+  v_.assign(size_t(layers_), std::vector<uint8_t>(n));
+}
+
+uint64_t KvCache::bytes_per_token(const MiniMaxM2Config& cfg, kernels::KvType type) {
+  return uint64_t(cfg.num_hidden_layers) * 2 * uint64_t(cfg.kv_width()) * uint64_t(kernels::kv_type_size(type));
+}
+
+int64_t KvCache::capacity_for_budget(const MiniMaxM2Config& cfg, kernels::KvType type, uint64_t budget) {
+  const uint64_t per = bytes_per_token(cfg, type);
+  const int64_t n = std::min<int64_t>(int64_t(budget / per), cfg.max_position_embeddings);
+  if (n < 1) fail("KV cache: a budget of {} bytes holds no token ({} bytes per token)", budget, per);
+  return n;
+}
+
+uint64_t KvCache::bytes() const { return uint64_t(capacity_ * layers_ * 2 * width_ * kernels::kv_type_size(type_)); }
+
+void KvCache::store(int layer, int64_t pos0, int64_t T, const float* k, int64_t ldk, const float* v, int64_t ldv) {
+  if (pos0 + T > capacity_)
+    fail("KV cache full: {} positions needed, capacity {} (raise --ctx / the KV budget)", pos0 + T, capacity_);
+  const int es = kernels::kv_type_size(type_);
+  for (int64_t t = 0; t < T; ++t) {
+    kernels::kv_store(type_, k + t * ldk, k_[size_t(layer)].data() + size_t((pos0 + t) * width_ * es), width_);
+    kernels::kv_store(type_, v + t * ldv, v_[size_t(layer)].data() + size_t((pos0 + t) * width_ * es), width_);
+  }
+}
+
+kernels::KvRows KvCache::rows(int layer) const {
+  return {k_[size_t(layer)].data(), v_[size_t(layer)].data(), type_, width_};
+}
+
+void KvCache::set_length(int64_t n) {
+  MIXQ_ASSERT(n >= 0 && n <= capacity_);
+  length_ = n;
+}
+
+kernels::KvType parse_kv_type(const std::string& s) {
+  if (s == "bf16") return kernels::KvType::BF16;
+  if (s == "fp8" || s == "fp8_e4m3") return kernels::KvType::FP8;
+  if (s == "f32" || s == "fp32") return kernels::KvType::F32;
+  fail("unknown KV cache type '{}' (expected bf16, fp8 or f32)", s);
+}
+
+}  // namespace mixq

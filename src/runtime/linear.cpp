@@ -1,0 +1,61 @@
+#include "runtime/linear.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace mixq {
+
+Linear::Linear(const LinearWeight& w) : module_(w.module), format_(w.format), out_(w.out), in_(w.in), bytes_(w.bytes()) {
+  switch (w.format) {
+    case WeightFormat::Dense:
+      dense_type_ = w.weight.dtype;
+      dense_ = w.weight.data;
+      if (dense_type_ == DType::F16) {
+        owned_ = w.weight.to_f32();
+        dense_type_ = DType::F32;
+        dense_ = owned_.data();
+      }
+      break;
+    case WeightFormat::Fp8Block:
+      owned_ = w.scale.to_f32();
+      fp8_ = {w.weight.data, owned_.data(), w.out, w.in, w.block_n, w.block_k};
+      break;
+    case WeightFormat::PackedInt4: {
+      const void* scale = w.scale.data;
+      kernels::ScaleType st = kernels::ScaleType::BF16;
+      if (w.scale.dtype == DType::F32) {
+        st = kernels::ScaleType::F32;
+      } else if (w.scale.dtype != DType::BF16) {
+        owned_ = w.scale.to_f32();
+        scale = owned_.data();
+        st = kernels::ScaleType::F32;
+      }
+      int4_ = {reinterpret_cast<const uint32_t*>(w.packed.data), scale, st, w.out, w.in, w.group_size};
+      break;
+    }
+  }
+}
+
+void Linear::rows(const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0, int64_t n1) const {
+  switch (format_) {
+    case WeightFormat::Dense:
+      if (dense_type_ == DType::BF16)
+        kernels::matmul_bf16(static_cast<const uint16_t*>(dense_), in_, X, M, ldx, Y, ldy, n0, n1);
+      else
+        kernels::matmul_f32(static_cast<const float*>(dense_), in_, X, M, ldx, Y, ldy, n0, n1);
+      break;
+    case WeightFormat::Fp8Block: kernels::matmul_fp8_block(fp8_, X, M, ldx, Y, ldy, n0, n1); break;
+    case WeightFormat::PackedInt4: kernels::matmul_int4(int4_, X, M, ldx, Y, ldy, n0, n1); break;
+  }
+}
+
+void Linear::forward(const float* X, int64_t M, float* Y) const {
+  // Chunks of >= 16 rows keep per-call overhead (activation permutation for INT4) small.
+  const int64_t threads = int64_t(ThreadPool::global().size());
+  const int64_t grain = std::max<int64_t>(16, out_ / (threads * 4));
+  kernels::parallel_rows(out_, grain, [&](int64_t b, int64_t e) { rows(X, M, in_, Y, out_, b, e); });
+}
+
+}  // namespace mixq
