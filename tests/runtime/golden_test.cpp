@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors_reader.h"
+#include "runtime/generate.h"
 #include "runtime/model.h"
 
 namespace mixq {
@@ -101,6 +102,35 @@ TEST(Golden, Bf16KvCacheStaysClose) {
   Diff d = compare(logits.data(), ref.view("input0").to_f32(), T, V);
   EXPECT_LT(d.max_abs, 0.1f);
   EXPECT_LE(d.argmax_mismatch, 1);
+}
+
+}  // namespace
+}  // namespace mixq
+
+namespace mixq {
+namespace {
+
+TEST(Golden, GreedyGenerationReproducesReference) {
+  const Model& m = tiny();
+  auto cases = read_json(kGolden + "/greedy.json");
+  GenerateOptions opt;
+  opt.max_new_tokens = 160;
+  opt.stop_ids = default_stop_ids(m);
+  opt.kv_type = kernels::KvType::F32;
+  ASSERT_EQ(opt.stop_ids, std::vector<int32_t>{6137});
+  int checked = 0;
+  for (auto& c : cases) {
+    for (const char* turn : {"", "turn2_"}) {
+      const std::string p = std::string(turn) + "prompt_ids", g = std::string(turn) + "gen_ids";
+      if (!c.contains(p)) continue;
+      auto prompt = c[p].get<std::vector<int32_t>>();
+      auto want = c[g].get<std::vector<int32_t>>();
+      auto r1 = generate(m, prompt, opt);
+      EXPECT_EQ(r1.tokens, want) << c["name"] << " " << turn;
+      if (checked++ == 0) EXPECT_EQ(generate(m, prompt, opt).tokens, r1.tokens);  // deterministic
+    }
+  }
+  EXPECT_EQ(checked, 7);
 }
 
 }  // namespace
