@@ -31,8 +31,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "mixq: error: %s (see --help)\n", e.what());  // usage errors: one line, exit 2
+    return 2;
   }
   if (quiet) set_log_level(LogLevel::Warn);
   if (verbose) set_log_level(LogLevel::Debug);
