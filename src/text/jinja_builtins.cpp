@@ -452,7 +452,7 @@ void setup_globals(Env& env) {
   }));
 }
 
-bool run_test(const std::string& name, const Value& v) {
+bool run_test(const std::string& name, const Value& v, const Value* arg) {
   if (name == "boolean") return v.kind == K::Bool;
   if (name == "callable") return v.kind == K::Func;
   if (name == "odd" || name == "even") {
@@ -472,7 +472,10 @@ bool run_test(const std::string& name, const Value& v) {
   if (name == "upper") return v.is_string() && v.s == js_upper(v.s);
   if (name == "defined") return !v.is_undefined();
   if (name == "undefined") return v.is_undefined();
-  if (name == "equalto" || name == "eq") return v.is_undefined();  // compared with a missing argument
+  if (name == "equalto" || name == "eq") {
+    if (!arg) render_fail("test '" + name + "' needs a value to compare with");
+    return strict_equal(v, *arg);
+  }
   render_fail("Unknown test: " + name);
 }
 
@@ -640,7 +643,7 @@ Value filter_call(const Value& x, const std::string& name, std::vector<Value>& a
       for (auto& e : a) {
         const Value* v = e.obj->find(args[0].s);
         bool res = false;
-        if (v) res = args.size() > 1 ? run_test(args[1].s, *v) : v->truthy();
+        if (v) res = args.size() > 1 ? run_test(args[1].s, *v, args.size() > 2 ? &args[2] : nullptr) : v->truthy();
         if (res == select) r.push_back(e);
       }
       return Value::array(std::move(r));

@@ -40,7 +40,8 @@ Value filter_plain(const Value& operand, const std::string& name, Env& env);
 Value filter_call(const Value& operand, const std::string& name, std::vector<Value>& args, Object& kwargs,
                   Env& env);
 
-bool run_test(const std::string& name, const Value& operand);
+// `arg` is the test's argument where one is given (selectattr("k", "equalto", v)).
+bool run_test(const std::string& name, const Value& operand, const Value* arg = nullptr);
 
 // Splits off trailing keyword arguments passed to a function as a KwArgs value.
 Object take_kwargs(std::vector<Value>& args);
