@@ -8,21 +8,28 @@
 #include "util/dtype.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/thread_pool.h"
 
 namespace mixq::calib {
 
 void awq_trial_weight(const Matrix& w, std::span<const double> s, int64_t group, QdqFn qdq, float* out) {
   MIXQ_ASSERT(int64_t(s.size()) == w.cols);
-  for (int64_t r = 0; r < w.rows; ++r) {
-    const float* src = w.row(r);
-    float* dst = out + r * w.cols;
-    for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(src[c]) * s[size_t(c)]));
-  }
+  // Scale and unscale are parallel over rows here; the QDQ runs once over the whole matrix from this
+  // thread, so a fast QDQ may parallelize itself (the pool is not reentrant).
+  ThreadPool::global().parallel_for(size_t(w.rows), 16, [&](size_t b, size_t e, size_t) {
+    for (size_t r = b; r < e; ++r) {
+      const float* src = w.row(int64_t(r));
+      float* dst = out + int64_t(r) * w.cols;
+      for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(src[c]) * s[size_t(c)]));
+    }
+  });
   (qdq ? qdq : qdq_w4_group_sym_reference)(out, w.rows, w.cols, group, out);
-  for (int64_t r = 0; r < w.rows; ++r) {
-    float* dst = out + r * w.cols;
-    for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(dst[c]) / s[size_t(c)]));
-  }
+  ThreadPool::global().parallel_for(size_t(w.rows), 16, [&](size_t b, size_t e, size_t) {
+    for (size_t r = b; r < e; ++r) {
+      float* dst = out + int64_t(r) * w.cols;
+      for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(dst[c]) / s[size_t(c)]));
+    }
+  });
 }
 
 float awq_mse_loss(std::span<const float> ref, std::span<const float> out, std::span<const int64_t> batch_numel) {

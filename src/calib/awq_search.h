@@ -4,7 +4,7 @@
 //
 // The parent forward is a callback, so the same search serves the MoE block (norm -> gate, w1, w3;
 // real routing) and a single Linear (w3 -> w2). Trial weights are materialized on demand into the
-// caller's scratch, one matrix at a time, so memory is O(threads x largest balance matrix), never a
+// caller's scratch, one matrix at a time, so memory is O(largest balance matrix), never a
 // second copy of the 256 experts.
 #pragma once
 #include <functional>
@@ -20,8 +20,9 @@ namespace mixq::calib {
 // Quantize-dequantize of a row-major [rows, cols] bf16-valued matrix (group along cols).
 using QdqFn = void (*)(const float* w, int64_t rows, int64_t cols, int64_t group, float* out);
 
-// The balance layers' weights as the parent forward sees them. get() is thread-safe: it returns the
-// original data, or fills `scratch` with the trial weights and returns scratch.data().
+// The balance layers' weights as the parent forward sees them. get() returns the
+// original data, or fills `scratch` with the trial weights and returns scratch.data(). Call it from
+// outside thread-pool regions (computing trial weights uses the pool).
 class BalanceWeights {
  public:
   virtual ~BalanceWeights() = default;

@@ -108,23 +108,23 @@ void moe_block_forward(const Matrix& x, const Routing& r, const MoeShape& s, con
   for (int64_t t = 0; t < r.tokens; ++t)
     for (int k = 0; k < K; ++k) slots[size_t(r.expert[size_t(t * K + k)])].push_back(t * K + k);
   std::vector<float> slot_out(size_t(r.tokens * K * s.hidden));
-  ThreadPool::global().parallel_for(size_t(s.experts), 1, [&](size_t b, size_t e, size_t) {
-    std::vector<float> s1, s3, s2, xs, ys;
-    for (size_t ex = b; ex < e; ++ex) {
-      const auto& sl = slots[ex];
-      if (sl.empty()) continue;
-      const float* w1 = weights(int(ex), 0, s1);
-      const float* w3 = weights(int(ex), 1, s3);
-      const float* w2 = weights(int(ex), 2, s2);
-      xs.resize(sl.size() * size_t(s.hidden));
-      ys.resize(sl.size() * size_t(s.hidden));
-      for (size_t i = 0; i < sl.size(); ++i)
-        std::copy_n(x.row(sl[i] / K), s.hidden, xs.data() + i * size_t(s.hidden));
-      swiglu_expert_forward(xs.data(), int64_t(sl.size()), w1, w3, w2, s, ys.data());
-      for (size_t i = 0; i < sl.size(); ++i)
-        std::copy_n(ys.data() + i * size_t(s.hidden), s.hidden, slot_out.data() + size_t(sl[i] * s.hidden));
-    }
-  });
+  // Experts in sequence, each parallel over its tokens: the weight callback runs on this thread only,
+  // so it may itself use the (non-reentrant) thread pool, e.g. a multi-threaded QDQ of trial weights.
+  std::vector<float> s1, s3, s2;
+  for (int64_t ex = 0; ex < s.experts; ++ex) {
+    const auto& sl = slots[size_t(ex)];
+    if (sl.empty()) continue;
+    const float* w1 = weights(int(ex), 0, s1);
+    const float* w3 = weights(int(ex), 1, s3);
+    const float* w2 = weights(int(ex), 2, s2);
+    ThreadPool::global().parallel_for(sl.size(), 4, [&](size_t b, size_t e, size_t) {
+      std::vector<float> xs((e - b) * size_t(s.hidden)), ys((e - b) * size_t(s.hidden));
+      for (size_t i = b; i < e; ++i) std::copy_n(x.row(sl[i] / K), s.hidden, xs.data() + (i - b) * size_t(s.hidden));
+      swiglu_expert_forward(xs.data(), int64_t(e - b), w1, w3, w2, s, ys.data());
+      for (size_t i = b; i < e; ++i)
+        std::copy_n(ys.data() + (i - b) * size_t(s.hidden), s.hidden, slot_out.data() + size_t(sl[i] * s.hidden));
+    });
+  }
   out = Matrix(x.rows, s.hidden);
   for (int64_t t = 0; t < r.tokens; ++t) {
     float* ot = out.row(t);

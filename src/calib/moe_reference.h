@@ -2,7 +2,7 @@
 // steps 1-6): router logits x @ Wg^T in fp32, sigmoid, top-k of (sigmoid + correction bias), combine
 // weights = unbiased sigmoid of the chosen experts renormalized to 1, experts SwiGLU
 // y = W2 (silu(W1 x) * (W3 x)). Used by the AWQ tests and as the parent forward until the runtime's
-// engine provides a fast one; multi-threaded over experts, deterministic for any thread count.
+// engine provides a fast one; multi-threaded over each expert's tokens, deterministic for any thread count.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,8 +31,8 @@ Routing route_sigmoid_topk(const Matrix& x, const Matrix& gate, std::span<const 
 // Fraction of tokens whose SET of selected experts differs between two routings of the same tokens.
 double routing_change_rate(const Routing& a, const Routing& b);
 
-// Weights of expert e, part 0 = w1 [I,H], 1 = w3 [I,H], 2 = w2 [H,I]; thread-safe; may fill `scratch`
-// (trial weights) and return its data.
+// Weights of expert e, part 0 = w1 [I,H], 1 = w3 [I,H], 2 = w2 [H,I]; may fill `scratch` (trial
+// weights) and return its data. Called from the calling thread only (it may use the thread pool).
 using ExpertWeightFn = std::function<const float*(int expert, int part, std::vector<float>& scratch)>;
 
 struct MoeShape {
