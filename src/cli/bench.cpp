@@ -1,0 +1,84 @@
+// mixq bench --model DIR [--prompt-tokens N] [--decode-tokens N] [--kv bf16|fp8|f32] [--json]
+// Prefill and decode tokens/s at batch 1 on seeded random token ids, the bytes of weights one
+// decoded token reads (attention + router + k experts per layer + lm_head), the read bandwidth of
+// this machine measured in the same run, and their ratio: % of the memory-bandwidth roofline.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "cli/command.h"
+#include "kernels/cpu/bandwidth.h"
+#include "kernels/cpu/matmul.h"
+#include "runtime/model.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace {
+
+struct Opts {
+  std::string model, kv = "bf16";
+  int64_t prompt = 128, decode = 16, bw_mib = 512;
+  bool json = false;
+};
+
+mixq::cli::RunFn setup(CLI::App& app) {
+  auto o = std::make_shared<Opts>();
+  app.add_option("--model", o->model, "Model directory")->required();
+  app.add_option("--prompt-tokens", o->prompt, "Prefill length (default 128)");
+  app.add_option("--decode-tokens", o->decode, "Decoded tokens timed (default 16)");
+  app.add_option("--kv", o->kv, "KV cache type: bf16 (default), fp8, f32");
+  app.add_option("--bandwidth-mib", o->bw_mib, "Buffer for the bandwidth measurement (default 512 MiB)");
+  app.add_flag("--json", o->json, "Machine-readable output");
+  return [o]() -> int {
+    using namespace mixq;
+    using clock = std::chrono::steady_clock;
+    if (o->prompt < 1 || o->decode < 1) fail("bench: --prompt-tokens and --decode-tokens must be >= 1");
+    Model m(o->model);
+    const int64_t V = m.vocab();
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> tok(0, int32_t(V - 1));
+    std::vector<int32_t> ids(size_t(o->prompt + o->decode));
+    for (auto& x : ids) x = tok(rng);
+    KvCache cache(m.config(), o->prompt + o->decode + 1, parse_kv_type(o->kv));
+    std::vector<float> logits(static_cast<size_t>(V));
+    // Warm-up: one decode step touches the attention, router and head weights once.
+    {
+      KvCache warm(m.config(), 2, parse_kv_type(o->kv));
+      m.forward(ids.data(), 1, warm, nullptr, logits.data());
+    }
+    auto t0 = clock::now();
+    m.forward(ids.data(), o->prompt, cache, nullptr, logits.data());
+    const double prefill_s = std::chrono::duration<double>(clock::now() - t0).count();
+    auto t1 = clock::now();
+    for (int64_t i = 0; i < o->decode; ++i) m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data());
+    const double decode_s = std::chrono::duration<double>(clock::now() - t1).count();
+    const auto bw = kernels::measure_read_bandwidth(uint64_t(o->bw_mib) << 20);
+    const double dec_tps = double(o->decode) / decode_s, pre_tps = double(o->prompt) / prefill_s;
+    const uint64_t bpt = m.decode_weight_bytes();
+    const double roofline = double(bpt) * dec_tps / bw.bytes_per_second;
+    if (o->json) {
+      nlohmann::json j{{"model", o->model}, {"describe", m.describe()}, {"threads", ThreadPool::global().size()},
+                       {"isa", kernels::matmul_target_name()}, {"prompt_tokens", o->prompt}, {"decode_tokens", o->decode},
+                       {"prefill_tokens_per_second", pre_tps}, {"decode_tokens_per_second", dec_tps},
+                       {"decode_weight_bytes_per_token", bpt}, {"measured_read_bandwidth_bytes_per_second", bw.bytes_per_second},
+                       {"decode_roofline_fraction", roofline}};
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      fmt::print("model:      {} ({})\n", o->model, m.describe());
+      fmt::print("machine:    {} threads, ISA {}\n", ThreadPool::global().size(), kernels::matmul_target_name());
+      fmt::print("prefill:    {} tokens in {:.3f} s = {:.1f} tok/s\n", o->prompt, prefill_s, pre_tps);
+      fmt::print("decode:     {} tokens in {:.3f} s = {:.2f} tok/s (batch 1, KV {})\n", o->decode, decode_s, dec_tps, o->kv);
+      fmt::print("weights/token: {:.2f} MB read per decoded token\n", double(bpt) / 1e6);
+      fmt::print("bandwidth:  {:.2f} GB/s measured (read, {} MiB buffer, best of {})\n", bw.bytes_per_second / 1e9, o->bw_mib, bw.repeats);
+      fmt::print("roofline:   {:.1f}% of the memory-bandwidth bound ({:.2f} tok/s possible)\n", 100 * roofline,
+                 bw.bytes_per_second / double(bpt));
+    }
+    return 0;
+  };
+}
+
+}  // namespace
+
+MIXQ_COMMAND("bench", "Prefill/decode tokens per second and % of the memory-bandwidth roofline", setup);

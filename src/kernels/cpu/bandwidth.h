@@ -1,0 +1,21 @@
+// Memory read bandwidth measured on this machine, the denominator of every decode roofline: the
+// pool's threads each stream a disjoint slice of a buffer far larger than the caches, summing it
+// with vector loads (what a bandwidth-bound GEMV does, minus the arithmetic).
+#pragma once
+#include <cstdint>
+
+namespace mixq::kernels {
+
+struct BandwidthResult {
+  double bytes_per_second = 0;
+  uint64_t buffer_bytes = 0;
+  int repeats = 0;
+};
+
+// Best of `repeats` passes over a buffer of `bytes` (allocated, touched, freed inside).
+BandwidthResult measure_read_bandwidth(uint64_t bytes = 1ull << 29, int repeats = 5);
+
+// Sum of n floats with vector loads (exposed for the measurement and its test).
+float stream_sum(const float* p, int64_t n);
+
+}  // namespace mixq::kernels

@@ -1,0 +1,68 @@
+#include "plan/launch_command.h"
+
+#include <gtest/gtest.h>
+
+using namespace mixq;
+
+TEST(LaunchCommand, ServedNameRule) {
+  EXPECT_EQ(served_name_from("MiniMax-M2.7-AWQ-G32-STRIX-2H"), "minimax-m2-7-awq-g32-strix-2h");
+  EXPECT_EQ(served_name_from("/models/MiniMax-M2.7-AWQ-G32-STRIX-2H/"), "minimax-m2-7-awq-g32-strix-2h");
+  EXPECT_EQ(served_name_from("../shared/recipes/minimax-m2.7-awq-g32-strix-2h.yaml"), "minimax-m2-7-awq-g32-strix-2h");
+}
+
+TEST(LaunchCommand, ShellQuote) {
+  EXPECT_EQ(shell_quote("ayysasha/MiniMax-M2.7-AWQ-G32-STRIX-2H"), "ayysasha/MiniMax-M2.7-AWQ-G32-STRIX-2H");
+  EXPECT_EQ(shell_quote("{\"a\": 1}"), "'{\"a\": 1}'");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_quote(""), "''");
+}
+
+TEST(LaunchCommand, TwoNodeStrixFlags) {
+  LaunchOptions o;
+  o.model = "/models/MiniMax-M2.7-AWQ-G32-STRIX-2H";
+  o.served_model_name = "minimax-m2-7-awq-g32-strix-2h";
+  o.tp = 2;
+  o.nodes = 2;
+  o.devices_per_node = 1;
+  o.max_model_len = 196608;
+  o.max_num_seqs = 1;
+  o.max_num_batched_tokens = 8192;
+  o.gpu_memory_utilization = 0.92;
+  o.platform = Platform::Rocm;
+  o.has_w4a16 = true;
+  const LaunchPlan p = make_launch_plan(o);
+  const std::vector<std::string> expect = {
+      "vllm", "serve", "/models/MiniMax-M2.7-AWQ-G32-STRIX-2H", "--served-model-name", "minimax-m2-7-awq-g32-strix-2h",
+      "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray", "--max-model-len", "196608",
+      "--max-num-seqs", "1", "--max-num-batched-tokens", "8192", "--gpu-memory-utilization", "0.92",
+      "--trust-remote-code", "--enable-auto-tool-choice", "--tool-call-parser", "minimax_m2",
+      "--reasoning-parser", "minimax_m2_append_think", "--override-generation-config",
+      R"({"temperature": 1.0, "top_p": 0.95, "top_k": 40})", "--host", "0.0.0.0", "--port", "8000"};
+  EXPECT_EQ(p.vllm_args, expect);
+  EXPECT_NE(p.vllm_command().find("--override-generation-config '{\"temperature\": 1.0, \"top_p\": 0.95, \"top_k\": 40}'"),
+            std::string::npos);
+  ASSERT_FALSE(p.env.empty());
+  EXPECT_EQ(p.env[0].first, "VLLM_USE_TRITON_AWQ");
+  EXPECT_NE(p.ray_head.find("ray start --head --port=6379"), std::string::npos);
+  EXPECT_NE(p.ray_worker.find("--address=<HEAD_IP>:6379"), std::string::npos);
+  EXPECT_EQ(p.mixq_args[0], "mixq");
+  EXPECT_EQ(p.mixq_args[1], "serve");
+}
+
+TEST(LaunchCommand, OneMachineNoRayFp8Kv) {
+  LaunchOptions o;
+  o.model = "m";
+  o.tp = 4;
+  o.max_model_len = 1000;
+  o.max_num_seqs = 8;
+  o.max_num_batched_tokens = 8192;
+  o.kv_cache_dtype = "fp8";
+  const LaunchPlan p = make_launch_plan(o);
+  EXPECT_TRUE(p.ray_head.empty());
+  EXPECT_TRUE(p.env.empty());  // CUDA, one machine
+  const std::string c = p.vllm_command();
+  EXPECT_NE(c.find("--kv-cache-dtype fp8"), std::string::npos);
+  EXPECT_EQ(c.find("--served-model-name"), std::string::npos);
+  // Multiline form: one flag with its value per line.
+  EXPECT_NE(p.vllm_command_multiline().find(" \\\n  --tensor-parallel-size 4 \\\n"), std::string::npos);
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# mixq plan CLI contract: the JSON names outside checks rely on, the card's KV table, the STRIX-2H
+# acceptance case (weights, context ceiling, vLLM command flag for flag) and one-line exit-2 errors.
+set -euo pipefail
+MIXQ=${MIXQ:?}
+SHARED=${MIXQ_SHARED_DIR:?}
+CFG=$SHARED/configs/minimax-m2.7/config.json
+RECIPE=$SHARED/recipes/minimax-m2.7-awq-g32-strix-2h.yaml
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# 1. KV table of the card: 46.50 GiB for one 196,608-token sequence, 93.0 GiB for two.
+"$MIXQ" plan --config "$CFG" --max-model-len 196608 --max-num-seqs 2 --kv-cache-dtype bf16 --json > "$TMP/kv.json"
+python3 - "$TMP/kv.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ["weights_bytes", "weights_bytes_per_rank", "kv_bytes_per_token", "kv_bytes_at_max_model_len",
+          "max_context_one_sequence", "max_context_per_sequence", "decode_tokens_per_s_ceiling", "vllm_command"]:
+    assert k in j, k
+assert j["kv_bytes_per_token"] == 253952, j["kv_bytes_per_token"]
+assert j["kv_bytes_at_max_model_len"] == 49928994816
+assert abs(j["kv_bytes_at_max_model_len"] / 2**30 - 46.50) < 1e-9
+assert abs(j["kv_bytes_at_max_num_seqs"] / 2**30 - 93.0) < 1e-9
+PY
+"$MIXQ" plan --config "$CFG" --max-model-len 196608 --kv-cache-dtype fp8 --json | python3 -c \
+  'import json,sys; j=json.load(sys.stdin); assert j["kv_bytes_per_token"] == 126976, j'
+
+# 2. STRIX-2H on 2 x 128 GiB Strix Halo at 0.92.
+"$MIXQ" plan --config "$CFG" --recipe "$RECIPE" --devices 2 --device-memory 128GiB --gpu-memory-utilization 0.92 \
+  --max-model-len 196608 --max-num-seqs 1 --kv-cache-dtype bf16 --device strix-halo \
+  --model-path /models/MiniMax-M2.7-AWQ-G32-STRIX-2H --json > "$TMP/strix.json"
+python3 - "$TMP/strix.json" <<'PY'
+import json, shlex, sys
+j = json.load(open(sys.argv[1]))
+card = 155271743469
+assert abs(j["weights_bytes"] - card) / card < 0.001, j["weights_bytes"]
+assert 230000 <= j["max_context_one_sequence"] <= 280000, j["max_context_one_sequence"]
+assert j["max_context_per_sequence"] == j["max_context_one_sequence"]
+assert j["tensor_parallel_size"] == 2 and j["nodes"] == 2
+assert j["decode_tokens_per_s_ceiling"] > 0
+argv = shlex.split(j["vllm_command"])
+assert argv == j["vllm_argv"], (argv, j["vllm_argv"])
+expect = ["vllm", "serve", "/models/MiniMax-M2.7-AWQ-G32-STRIX-2H",
+          "--served-model-name", "minimax-m2-7-awq-g32-strix-2h",
+          "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray",
+          "--max-model-len", "196608", "--max-num-seqs", "1", "--max-num-batched-tokens", "8192",
+          "--gpu-memory-utilization", "0.92", "--trust-remote-code", "--enable-auto-tool-choice",
+          "--tool-call-parser", "minimax_m2", "--reasoning-parser", "minimax_m2_append_think",
+          "--override-generation-config", '{"temperature": 1.0, "top_p": 0.95, "top_k": 40}',
+          "--host", "0.0.0.0", "--port", "8000"]
+assert argv == expect, argv
+assert j["environment"]["VLLM_USE_TRITON_AWQ"] == "1"
+assert j["ray_head_command"].startswith("ray start --head")
+assert j["ray_worker_command"].startswith("ray start --address=")
+PY
+# The text form prints the same numbers.
+"$MIXQ" plan --config "$CFG" --recipe "$RECIPE" --devices 2 --device-memory 128GiB --gpu-memory-utilization 0.92 \
+  --max-model-len 196608 --bandwidth strix-halo > "$TMP/strix.txt"
+grep -q "context ceiling, one sequence" "$TMP/strix.txt"
+grep -q -- "--distributed-executor-backend ray" "$TMP/strix.txt"
+
+# 3. Bad input: exit 2 and exactly one line on stderr.
+expect_error() {  # expect_error PATTERN ARGS...
+  local pat=$1; shift
+  set +e
+  "$MIXQ" plan "$@" > /dev/null 2> "$TMP/err"
+  local rc=$?
+  set -e
+  [[ $rc -eq 2 ]] || { echo "expected exit 2, got $rc: $*"; cat "$TMP/err"; exit 1; }
+  [[ $(wc -l < "$TMP/err") -eq 1 ]] || { echo "expected one line: $*"; cat "$TMP/err"; exit 1; }
+  grep -q -- "$pat" "$TMP/err" || { echo "expected '$pat': $*"; cat "$TMP/err"; exit 1; }
+}
+expect_error "unknown preset 'tpu-v9'" --config "$CFG" --device tpu-v9
+expect_error "neither a rate" --config "$CFG" --bandwidth fast
+expect_error "'128gib' is not a size" --config "$CFG" --device-memory 128gib
+expect_error "does not fit" --config "$CFG" --devices 2 --device strix-halo --gpu-memory-utilization 0.92
+expect_error "TP=5 cannot serve" --config "$CFG" --devices 5 --device h200
+expect_error "FP8 block" --config "$CFG" --devices 8 --device h200
+expect_error "does not divide num_attention_heads" --config "$CFG" --devices 5 --device h200
+expect_error "max_position_embeddings" --config "$CFG" --devices 4 --device h200 --max-model-len 300000
+expect_error "exactly one of" --devices 2
+expect_error "gpu-memory-utilization" --config "$CFG" --gpu-memory-utilization 1.2
+echo "plan_cli: OK"
