@@ -194,15 +194,21 @@ nlohmann::json job_identity(const Recipe& recipe, const QuantizeOptions& opt, co
   return j;
 }
 
-// Files of the model directory that travel with the weights (tokenizer, chat template, ...).
+// Files of the model directory that travel with the weights: tokenizer, chat template,
+// generation config, remote code. Other files (READMEs, data) describe the source, not the output.
+bool travels(const std::string& n) {
+  auto ends = [&](const char* suf) { size_t k = std::strlen(suf); return n.size() >= k && n.compare(n.size() - k, k, suf) == 0; };
+  return n.rfind("tokenizer", 0) == 0 || n.rfind("chat_template", 0) == 0 || n == "generation_config.json" ||
+         n == "special_tokens_map.json" || n == "added_tokens.json" || n == "vocab.json" || n == "merges.txt" || n == "preprocessor_config.json" ||
+         ends(".jinja") || ends(".tiktoken") || ends(".py");
+}
+
 std::vector<std::string> side_files(const std::string& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     std::string n = e.path().filename().string();
-    if (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) continue;
-    if (n == "config.json" || n == "model.safetensors.index.json" || n == kManifestName || n == kJobName || n[0] == '.') continue;
-    out.push_back(n);
+    if (travels(n)) out.push_back(n);
   }
   std::sort(out.begin(), out.end());
   return out;
