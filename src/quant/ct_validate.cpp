@@ -154,6 +154,9 @@ struct Validator {
   // vLLM find_matched_target: name (exact/regex) first, then class-name substring.
   int vllm_group(const std::string& name, const std::string& vllm_class) const {
     for (const auto& [t, g] : target_order) if (TargetPattern(t, "").matches_name(name)) return g;
+    // vLLM copies the "Linear" entry to a "FusedMoE" key, so "Linear" also covers MoE (§7.3).
+    if (vllm_class == "FusedMoE")
+      for (const auto& [t, g] : target_order) if (t == "Linear") return g;
     std::string lc = vllm_class;
     std::transform(lc.begin(), lc.end(), lc.begin(), ::tolower);
     for (const auto& [t, g] : target_order) {

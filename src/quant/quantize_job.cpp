@@ -259,6 +259,12 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
     fs::create_directories(out, ec);
     if (ec) fail("{}: cannot create: {}", out, ec.message());
   }
+  // Temporaries of an interrupted run of this same job (shards "*.tmp", atomic writes "*.tmp.<pid>").
+  for (const auto& e : fs::directory_iterator(out)) {
+    std::string n = e.path().filename().string();
+    auto t = n.rfind(".tmp");
+    if (e.is_regular_file() && t != std::string::npos && (t + 4 == n.size() || n[t + 4] == '.')) fs::remove(e.path());
+  }
   if (!file_exists(man_path)) write_file_atomic(job_path, ident.dump(2) + "\n");
 
   WriterOptions wo;
