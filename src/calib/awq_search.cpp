@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "calib/awq_reference_qdq.h"
+#include "quant/rtn_int4.h"
 #include "calib/awq_stats.h"
 #include "util/dtype.h"
 #include "util/error.h"
@@ -23,7 +23,7 @@ void awq_trial_weight(const Matrix& w, std::span<const double> s, int64_t group,
       for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(src[c]) * s[size_t(c)]));
     }
   });
-  (qdq ? qdq : qdq_w4_group_sym_reference)(out, w.rows, w.cols, group, out);
+  (qdq ? qdq : qdq_int4)(out, w.rows, w.cols, group, out);
   ThreadPool::global().parallel_for(size_t(w.rows), 16, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
       float* dst = out + int64_t(r) * w.cols;

@@ -43,7 +43,7 @@ struct AwqSearchOptions {
   int n_grid = 20;
   DuoScaling duo = DuoScaling::On;
   int64_t group = 32;
-  QdqFn qdq = nullptr;  // nullptr = the scalar reference (calib/awq_reference_qdq.h)
+  QdqFn qdq = nullptr;  // nullptr = quant's fast qdq_int4 (group % 8 == 0); tests may pass the reference
   // Elements of the parent output per calibration batch, in order (the loss rounds each batch's
   // sum to bf16 as torch's mse_loss on bf16 outputs does). Empty = the whole output is one batch.
   std::vector<int64_t> batch_numel;

@@ -9,7 +9,10 @@
 #include "calib/awq_search.h"
 #include "calib/awq_smoothing.h"
 #include "calib/awq_stats.h"
+#include "quant/rtn_int4.h"
 #include "util/dtype.h"
+
+#include <random>
 
 using namespace mixq;
 using namespace mixq::calib;
@@ -230,6 +233,7 @@ TEST(AwqSearch, FirstStrictMinimumWins) {
   AwqSearchOptions o;
   o.n_grid = 6;  // identity + 5 ratios
   o.group = 2;
+  o.qdq = qdq_w4_group_sym_reference;
   auto nan = std::numeric_limits<float>::quiet_NaN();
   auto sp = std::make_shared<ScriptedParent>(ScriptedParent{{4, nan, 1, 1, 0.25f, 0.25f}});
   auto r = awq_search_best_scales("t", bl, x, 10, [sp](auto& bw, auto& out) { (*sp)(bw, out); }, o);
@@ -249,6 +253,7 @@ TEST(AwqSearch, AllEqualLossesKeepIdentityAndNoFiniteLossIsAnError) {
   AwqSearchOptions o;
   o.n_grid = 4;
   o.group = 2;
+  o.qdq = qdq_w4_group_sym_reference;
   auto sp = std::make_shared<ScriptedParent>(ScriptedParent{{1, 1, 1, 1}});
   auto r = awq_search_best_scales("t", bl, x, 10, [sp](auto& bw, auto& out) { (*sp)(bw, out); }, o);
   EXPECT_EQ(r.best_index, 0);
@@ -283,6 +288,7 @@ TEST(AwqSearch, TrialWeightsAreQdqOfScaledOverScaleAndRouterIsUntouched) {
   AwqSearchOptions o;
   o.n_grid = 3;
   o.group = 2;
+  o.qdq = qdq_w4_group_sym_reference;
   int call = 0;
   std::vector<double> w_mean = compute_w_mean(std::vector<const Matrix*>{&w}, 2);
   auto grid = awq_grid_points(3, DuoScaling::On);
@@ -321,4 +327,25 @@ TEST(AwqSmoothing, StoredValuesRoundThroughFp32ToBf16) {
   r.data = {5, 5, 1, 1, 2, 2};
   smooth_linear_rows(r, s, StoreAs::BF16);  // the last 2 rows
   EXPECT_EQ(r.data, (std::vector<float>{5, 5, round_bf16(float(1.0 / 3)), round_bf16(float(1.0 / 3)), 4, 4}));
+}
+
+TEST(AwqQdq, QuantsFastQdqEqualsTheReferenceBitForBit) {
+  // Random bf16 weights with outliers, all-zero groups and exact ties at +-7.5 s, odd row counts.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  for (int64_t rows : {1, 7, 33}) {
+    const int64_t cols = 96;
+    std::vector<float> w(size_t(rows * cols));
+    for (auto& v : w) v = round_bf16(nd(rng));
+    for (int64_t c = 0; c < 32; ++c) w[size_t(c)] = 0.0f;  // a zero group
+    w[40] = 7.5f; w[41] = -7.5f; w[42] = 6.5f; w[43] = -0.5f; w[44] = 2.5f;  // ties, scale 1 group
+    for (int64_t c = 32; c < 64; ++c) if (c > 44) w[size_t(c)] = 0.25f;
+    if (rows > 1) w[size_t(cols + 5)] = 300.0f;  // an outlier
+    std::vector<float> a(w.size()), b(w.size());
+    qdq_w4_group_sym_reference(w.data(), rows, cols, 32, a.data());
+    qdq_int4(w.data(), rows, cols, 32, b.data());
+    // Equal values; the sign of a zero may differ (torch.round gives -0.0 for small negatives, which
+    // no product or stored int4 code can observe).
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "rows " << rows << " i " << i;
+  }
 }
