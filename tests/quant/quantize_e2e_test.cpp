@@ -155,3 +155,29 @@ TEST(QuantizeE2E, RefusesForeignOutputDirAndResumesSameJob) {
   EXPECT_THROW(quantize(kTinyDir, kRecipes + "/minimax-m2.1-fp8-int4-awq.yaml", out), InputError);
   std::filesystem::remove_all(out);
 }
+
+// `mixq synth` FP8-block release (the official layout, with outlier channels): both recipes,
+// values within the bound, validate clean; and a BF16 synth through the STRIX recipe.
+#include "model/synth.h"
+
+TEST(QuantizeE2E, SynthFp8AndBf16Releases) {
+  for (bool fp8 : {true, false}) {
+    SynthOptions so;
+    so.config = default_synth_config();
+    so.fp8 = fp8;
+    so.seed = 7;
+    so.max_shard_bytes = 2 << 20;
+    std::string src = temp_dir(fp8 ? "synth_fp8" : "synth_bf16");
+    write_synthetic_model(so, src);
+    for (const char* r : {"minimax-m2.1-fp8-int4-awq.yaml", "minimax-m2.7-awq-g32-strix-2h.yaml"}) {
+      std::string out = temp_dir(std::string("synth_out_") + r);
+      quantize(src, kRecipes + "/" + r, out);
+      ValidationReport v = validate_checkpoint(out);
+      EXPECT_TRUE(v.ok()) << r << "\n" << report(v);
+      EXPECT_FALSE(v.servable_tp.empty());
+      check_values(src, out, fp8, true);
+      std::filesystem::remove_all(out);
+    }
+    std::filesystem::remove_all(src);
+  }
+}
