@@ -12,6 +12,8 @@
 #include "quant/rtn_int4.h"
 #include "util/dtype.h"
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 using namespace mixq;
@@ -348,4 +350,37 @@ TEST(AwqQdq, QuantsFastQdqEqualsTheReferenceBitForBit) {
     // no product or stored int4 code can observe).
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "rows " << rows << " i " << i;
   }
+}
+
+// PyTorch-computed goldens (tests/calib/make_awq_golden.py): w_mean, the scales of every grid point
+// and the trial weights bf16(QDQ(bf16(W*s))/s) must match llm-compressor's tensor semantics.
+TEST(AwqGolden, MatchesPyTorchTensorSemantics) {
+  std::ifstream f(std::string(MIXQ_SOURCE_DIR) + "/tests/calib/golden/awq_small.json");
+  ASSERT_TRUE(f.good());
+  nlohmann::json j = nlohmann::json::parse(f);
+  const int64_t rows = j["rows"], cols = j["cols"], group = j["group"];
+  Matrix W(rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) W.at(r, c) = j["W"][size_t(r)][size_t(c)].get<float>();
+  std::vector<float> x_mean = j["x_mean"].get<std::vector<float>>();
+  std::vector<double> w_mean = compute_w_mean(std::vector<const Matrix*>{&W}, group);
+  auto gw = j["w_mean"].get<std::vector<double>>();
+  for (int64_t c = 0; c < cols; ++c) EXPECT_DOUBLE_EQ(w_mean[size_t(c)], gw[size_t(c)]) << c;
+  int points = 0;
+  for (auto& p : j["points"]) {
+    GridPoint gp{p["ratio"].get<double>(), p["duo"].get<bool>()};
+    auto gs = p["scales"].get<std::vector<double>>();
+    auto s = awq_scales(x_mean, w_mean, gp);
+    // pow() may differ by an ulp between glibc and PyTorch's vectorized CPU pow.
+    for (int64_t c = 0; c < cols; ++c) EXPECT_NEAR(s[size_t(c)], gs[size_t(c)], 2e-6 * gs[size_t(c)]) << gp.ratio << " " << c;
+    // Trial weights from the golden scales: exact.
+    std::vector<float> t(size_t(rows * cols));
+    awq_trial_weight(W, gs, group, nullptr, t.data());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        ASSERT_EQ(t[size_t(r * cols + c)], p["trial"][size_t(r)][size_t(c)].get<float>())
+            << "ratio " << gp.ratio << " duo " << gp.use_duo << " at " << r << "," << c;
+    ++points;
+  }
+  EXPECT_EQ(points, 22);
 }
