@@ -14,7 +14,8 @@ for src in fuzz/*_fuzz.cpp; do
   mkdir -p "$OUT/$name.corpus"
   seeds="fuzz/corpus/${name%_fuzz}"
   echo "fuzz: $name for ${SECS}s"
-  "$OUT/$name" -max_total_time="$SECS" -print_final_stats=0 "$OUT/$name.corpus" $( [ -d "$seeds" ] && echo "$seeds" ) \
+  dict=$( [ -f "fuzz/$name.dict" ] && echo "-dict=fuzz/$name.dict" )
+  "$OUT/$name" -max_total_time="$SECS" -print_final_stats=0 $dict "$OUT/$name.corpus" $( [ -d "$seeds" ] && echo "$seeds" ) \
     >"$OUT/$name.log" 2>&1 || { tail -50 "$OUT/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
   grep -E '^(Done|#[0-9]+.*DONE)' "$OUT/$name.log" | tail -1 || true
 done
