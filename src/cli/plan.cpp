@@ -51,7 +51,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--recipe", o->recipe, "llm-compressor recipe YAML: sizes the checkpoint it would produce");
   app.add_option("--source-dtype", o->source_dtype, "With --config --recipe: dtype of the source's high-precision tensors (auto|bf16|fp8)");
   app.add_option("--devices", o->devices, "Devices (tensor-parallel size for vllm); default 1");
-  app.add_option("--devices-per-node", o->devices_per_node, "Devices per machine (default: the preset's, else 1)");
+  app.add_option("--devices-per-node", o->devices_per_node, "Devices per machine (default: the preset's, else all of them)");
   app.add_option("--device", o->device, "Device preset: " + mixq::device_preset_names());
   app.add_option("--device-memory", o->device_memory, "Memory per device, e.g. 128GiB, 80GB");
   app.add_option("--exposed-memory", o->exposed_memory, "Memory the runtime reports per device (default: device memory, less the OS share on unified presets)");

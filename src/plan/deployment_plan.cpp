@@ -34,9 +34,8 @@ void check_options(const MiniMaxM2Config& cfg, const DeployOptions& o) {
   if (o.kv_cache_dtype != "bf16" && o.kv_cache_dtype != "fp8")
     fail("--kv-cache-dtype must be bf16 or fp8, not '{}'", o.kv_cache_dtype);
   if (o.decode_context < 0) fail("--decode-context must not be negative");
-  const int per_node = o.devices_per_node > 0 ? o.devices_per_node : (o.device ? o.device->devices_per_node : 1);
   if (o.devices_per_node > 0 && o.devices % o.devices_per_node != 0 && o.devices > o.devices_per_node)
-    fail("--devices {} is not a whole number of machines of {} devices", o.devices, per_node);
+    fail("--devices {} is not a whole number of machines of {} devices", o.devices, o.devices_per_node);
 }
 
 }  // namespace
@@ -47,7 +46,8 @@ DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& i
   p.origin = inv.origin;
   p.target = o.target;
   p.device_name = o.device ? o.device->name : "custom";
-  p.devices_per_node = o.devices_per_node > 0 ? o.devices_per_node : (o.device ? o.device->devices_per_node : 1);
+  // Without a preset, all devices are taken to sit in one machine (no Ray across machines).
+  p.devices_per_node = o.devices_per_node > 0 ? o.devices_per_node : (o.device ? o.device->devices_per_node : o.devices);
   p.devices_per_node = std::min(p.devices_per_node, o.devices);
   p.nodes = (o.devices + p.devices_per_node - 1) / p.devices_per_node;
   // mixq serves on one machine without tensor parallelism: the whole model in one memory pool.
@@ -90,6 +90,9 @@ DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& i
   p.kv_bytes_at_max_num_seqs = p.kv_bytes_at_max_model_len * uint64_t(p.max_num_seqs);
 
   const uint64_t device_memory = o.device_memory ? o.device_memory : (o.device ? o.device->memory_bytes : 0);
+  if (device_memory && !o.device)
+    p.notes.push_back("no device preset: the runtime is taken to expose all of --device-memory, with a 1.5 GiB runtime reserve "
+                      "(discrete GPU); unified-memory machines expose less (--device strix-halo, --exposed-memory)");
   if (device_memory) {
     uint64_t exposed = o.exposed_memory;
     if (!exposed) {

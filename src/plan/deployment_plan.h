@@ -25,7 +25,7 @@ enum class ServeTarget { Vllm, Mixq };
 struct DeployOptions {
   int devices = 1;                 // tensor-parallel size (vllm); one machine's devices (mixq)
   bool expert_parallel = false;
-  int devices_per_node = 0;        // 0: the device preset's (1 without one)
+  int devices_per_node = 0;        // 0: the device preset's (all devices, without one)
   const DevicePreset* device = nullptr;
   uint64_t device_memory = 0;      // per device; 0: the preset's; still 0: no memory budget
   uint64_t exposed_memory = 0;     // 0: device memory minus the preset's unexposed part

@@ -22,11 +22,15 @@ constexpr double GBs = 1e9;
 std::vector<DevicePreset> make() {
   std::vector<DevicePreset> v;
   auto add = [&](DevicePreset p) { v.push_back(std::move(p)); };
-  add({"strix-halo", "AMD Ryzen AI Max+ 395 (gfx1151), 128 GiB LPDDR5X-8000 unified, 256-bit bus", 128 * GiB, 120 * GiB,
-       256 * GBs, true, Platform::Rocm, 1, 6 * GiB,
-       "256 GB/s = 8000 MT/s x 256 bit (chipsandcheese); ~212 GB/s measured (rocm_bandwidth_test, llm-tracker); "
-       "exposed 120 GiB = the ttm.pages_limit=31457280 GTT setting; runtime reserve 6 GiB = HIP context + RCCL 1 GiB, "
-       "graph capture 1 GiB, worker/engine CPU memory that unified memory makes count against the GPU pool 4 GiB"});
+  // Strix Halo: the GPU sees the GTT pool. 124 GiB is the kyuz0 toolbox setting (amdgpu.gttsize=126976,
+  // ttm.pages_limit=32505856) that the STRIX-2H card points to. The 13.25 GiB runtime reserve is
+  // calibrated on a measured two-node run of that checkpoint (kyuz0/amd-strix-halo-vllm-toolboxes
+  // PR #56: 24.09 GiB KV per rank at utilization 0.90, 64 seqs, 16384 batched tokens): what vLLM
+  // on ROCm/UMA keeps beyond weights and activations (HIP graphs, RCCL, non-torch memory).
+  add({"strix-halo", "AMD Ryzen AI Max+ 395 (gfx1151), 128 GiB LPDDR5X-8000 unified, 256-bit bus", 128 * GiB, 124 * GiB,
+       256 * GBs, true, Platform::Rocm, 1, 13 * GiB + GiB / 4,
+       "256 GB/s = 8000 MT/s x 256 bit (chipsandcheese; ~212 GB/s measured); exposed 124 GiB = kyuz0 toolbox GTT "
+       "(amdgpu.gttsize=126976); runtime reserve 13.25 GiB calibrated on kyuz0/amd-strix-halo-vllm-toolboxes PR #56"});
   add({"h100-80g", "NVIDIA H100 SXM 80GB HBM3", 81559 * MiB, 81559 * MiB, 3350 * GBs, false, Platform::Cuda, 8,
        GiB + GiB / 2, "NVIDIA H100 datasheet: 80 GB, 3.35 TB/s; 81559 MiB as nvidia-smi reports"});
   add({"h200", "NVIDIA H200 SXM 141GB HBM3e", 143771 * MiB, 143771 * MiB, 4800 * GBs, false, Platform::Cuda, 8,
