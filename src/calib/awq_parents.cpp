@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/cpu/matmul.h"
 #include "util/thread_pool.h"
 
 namespace mixq::calib {
@@ -24,36 +25,26 @@ ParentForward linear_parent(const Matrix& x, int64_t out_features) {
   return [&x, out_features](const BalanceWeights& bw, std::vector<float>& out) {
     MIXQ_ASSERT(bw.size() == 1);
     std::vector<float> scratch;
-    const float* w = bw.get(0, scratch);
+    const float* w = bw.get(0, scratch);  // on this thread: a trial QDQ may use the pool
     out.assign(size_t(x.rows * out_features), 0.0f);
-    ThreadPool::global().parallel_for(size_t(x.rows), 16, [&](size_t b, size_t e, size_t) {
-      for (size_t t = b; t < e; ++t) {
-        const float* xt = x.row(int64_t(t));
-        for (int64_t o = 0; o < out_features; ++o) {
-          const float* wr = w + o * x.cols;
-          float s = 0.0f;
-          for (int64_t c = 0; c < x.cols; ++c) s += xt[c] * wr[c];
-          out[t * size_t(out_features) + size_t(o)] = s;
-        }
-      }
+    kernels::parallel_rows(out_features, 16, [&](int64_t n0, int64_t n1) {
+      kernels::matmul_f32(w, x.cols, x.data.data(), x.rows, x.cols, out.data(), out_features, n0, n1);
     });
   };
 }
 
 Matrix swiglu_intermediate(const Matrix& x, const Matrix& w1, const Matrix& w3) {
   MIXQ_ASSERT(w1.cols == x.cols && w3.cols == x.cols && w1.rows == w3.rows);
-  Matrix h(x.rows, w1.rows);
-  ThreadPool::global().parallel_for(size_t(x.rows), 16, [&](size_t b, size_t e, size_t) {
-    for (size_t t = b; t < e; ++t) {
-      const float* xt = x.row(int64_t(t));
-      for (int64_t i = 0; i < w1.rows; ++i) {
-        float g = 0.0f, u = 0.0f;
-        for (int64_t c = 0; c < x.cols; ++c) { g += xt[c] * w1.at(i, c); u += xt[c] * w3.at(i, c); }
-        h.at(int64_t(t), i) = g / (1.0f + std::exp(-g)) * u;
-      }
-    }
+  const int64_t I = w1.rows;
+  Matrix g(x.rows, I), u(x.rows, I);
+  kernels::parallel_rows(I, 16, [&](int64_t n0, int64_t n1) {
+    kernels::matmul_f32(w1.data.data(), x.cols, x.data.data(), x.rows, x.cols, g.data.data(), I, n0, n1);
+    kernels::matmul_f32(w3.data.data(), x.cols, x.data.data(), x.rows, x.cols, u.data.data(), I, n0, n1);
   });
-  return h;
+  ThreadPool::global().parallel_for(g.data.size(), 4096, [&](size_t b, size_t e, size_t) {
+    for (size_t i = b; i < e; ++i) g.data[i] = g.data[i] / (1.0f + std::exp(-g.data[i])) * u.data[i];
+  });
+  return g;
 }
 
 }  // namespace mixq::calib

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "kernels/cpu/matmul.h"
 #include "util/thread_pool.h"
 
 namespace mixq::calib {
@@ -85,45 +86,47 @@ double routing_change_rate(const Routing& a, const Routing& b) {
 
 void swiglu_expert_forward(const float* x, int64_t tokens, const float* w1, const float* w3, const float* w2,
                            const MoeShape& s, float* out) {
-  std::vector<float> h(size_t(s.intermediate));
-  for (int64_t t = 0; t < tokens; ++t) {
-    const float* xt = x + t * s.hidden;
-    for (int64_t i = 0; i < s.intermediate; ++i) {
-      const float g = dot(xt, w1 + i * s.hidden, s.hidden);
-      const float u = dot(xt, w3 + i * s.hidden, s.hidden);
-      h[size_t(i)] = g * sigmoid(g) * u;
-    }
-    float* ot = out + t * s.hidden;
-    for (int64_t o = 0; o < s.hidden; ++o) ot[o] = dot(h.data(), w2 + o * s.intermediate, s.intermediate);
-  }
+  if (tokens == 0) return;
+  const int64_t H = s.hidden, I = s.intermediate;
+  std::vector<float> g(size_t(tokens * I)), u(size_t(tokens * I));
+  // Weight-streaming GEMMs split over output rows (each weight row is read once for all tokens).
+  kernels::parallel_rows(I, 16, [&](int64_t n0, int64_t n1) {
+    kernels::matmul_f32(w1, H, x, tokens, H, g.data(), I, n0, n1);
+    kernels::matmul_f32(w3, H, x, tokens, H, u.data(), I, n0, n1);
+  });
+  ThreadPool::global().parallel_for(g.size(), 4096, [&](size_t b, size_t e, size_t) {
+    for (size_t i = b; i < e; ++i) g[i] = g[i] * sigmoid(g[i]) * u[i];
+  });
+  kernels::parallel_rows(H, 16, [&](int64_t n0, int64_t n1) {
+    kernels::matmul_f32(w2, I, g.data(), tokens, I, out, H, n0, n1);
+  });
 }
 
 void moe_block_forward(const Matrix& x, const Routing& r, const MoeShape& s, const ExpertWeightFn& weights,
                        Matrix& out) {
   MIXQ_ASSERT(x.cols == s.hidden && r.tokens == x.rows);
   const int K = r.top_k;
-  // Token lists per expert, then every expert runs on its rows in parallel; each (token, k) slot is
-  // written by exactly one expert, and the slots are summed in k order afterwards (deterministic).
+  // Token lists per expert; experts run in sequence, each on all its routed tokens at once with the
+  // GEMMs parallel inside; each (token, k) slot is written by exactly one expert, and the slots are
+  // summed in k order afterwards (deterministic for any thread count). The weight callback runs on
+  // this thread only, so it may itself use the (non-reentrant) thread pool, e.g. a parallel QDQ.
   std::vector<std::vector<int64_t>> slots(size_t(s.experts));  // slot = t*K + k
   for (int64_t t = 0; t < r.tokens; ++t)
     for (int k = 0; k < K; ++k) slots[size_t(r.expert[size_t(t * K + k)])].push_back(t * K + k);
   std::vector<float> slot_out(size_t(r.tokens * K * s.hidden));
-  // Experts in sequence, each parallel over its tokens: the weight callback runs on this thread only,
-  // so it may itself use the (non-reentrant) thread pool, e.g. a multi-threaded QDQ of trial weights.
-  std::vector<float> s1, s3, s2;
+  std::vector<float> s1, s3, s2, xs, ys;
   for (int64_t ex = 0; ex < s.experts; ++ex) {
     const auto& sl = slots[size_t(ex)];
     if (sl.empty()) continue;
     const float* w1 = weights(int(ex), 0, s1);
     const float* w3 = weights(int(ex), 1, s3);
     const float* w2 = weights(int(ex), 2, s2);
-    ThreadPool::global().parallel_for(sl.size(), 4, [&](size_t b, size_t e, size_t) {
-      std::vector<float> xs((e - b) * size_t(s.hidden)), ys((e - b) * size_t(s.hidden));
-      for (size_t i = b; i < e; ++i) std::copy_n(x.row(sl[i] / K), s.hidden, xs.data() + (i - b) * size_t(s.hidden));
-      swiglu_expert_forward(xs.data(), int64_t(e - b), w1, w3, w2, s, ys.data());
-      for (size_t i = b; i < e; ++i)
-        std::copy_n(ys.data() + (i - b) * size_t(s.hidden), s.hidden, slot_out.data() + size_t(sl[i] * s.hidden));
-    });
+    xs.resize(sl.size() * size_t(s.hidden));
+    ys.resize(sl.size() * size_t(s.hidden));
+    for (size_t i = 0; i < sl.size(); ++i) std::copy_n(x.row(sl[i] / K), s.hidden, xs.data() + i * size_t(s.hidden));
+    swiglu_expert_forward(xs.data(), int64_t(sl.size()), w1, w3, w2, s, ys.data());
+    for (size_t i = 0; i < sl.size(); ++i)
+      std::copy_n(ys.data() + i * size_t(s.hidden), s.hidden, slot_out.data() + size_t(sl[i] * s.hidden));
   }
   out = Matrix(x.rows, s.hidden);
   for (int64_t t = 0; t < r.tokens; ++t) {

@@ -2,7 +2,7 @@
 // steps 1-6): router logits x @ Wg^T in fp32, sigmoid, top-k of (sigmoid + correction bias), combine
 // weights = unbiased sigmoid of the chosen experts renormalized to 1, experts SwiGLU
 // y = W2 (silu(W1 x) * (W3 x)). Used by the AWQ tests and as the parent forward until the runtime's
-// engine provides a fast one; multi-threaded over each expert's tokens, deterministic for any thread count.
+// engine provides a fast one; multi-threaded inside each expert's GEMMs, deterministic for any thread count.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -39,7 +39,9 @@ struct MoeShape {
   int64_t hidden = 0, intermediate = 0, experts = 0;
 };
 
-// One expert on the rows of x: out[t] = W2 (silu(W1 x_t) * (W3 x_t)); out is [x.rows, hidden].
+// One expert on the rows of x: out[t] = W2 (silu(W1 x_t) * (W3 x_t)); out is [tokens, hidden]. fp32
+// GEMMs from kernels/cpu (they differ from a plain k-order sum only in summation order), parallel over
+// output rows; call from outside thread-pool regions.
 void swiglu_expert_forward(const float* x, int64_t tokens, const float* w1, const float* w3, const float* w2,
                            const MoeShape& shape, float* out);
 
