@@ -46,27 +46,45 @@ inline float bf16_round_bits(float x) {  // RNE to bf16, finite inputs (NaN hand
   return r;
 }
 
-// q for one group into u[] (q+8), returns the bf16 scale bits.
-inline uint16_t quantize_group(const float* w, int G, int32_t* u) {
+// q for one group into u[] (q+8), returns the bf16 scale bits. Fixed G and plain array loops so
+// each step vectorizes (integer max of |w| bits, vdivps, bf16 RNE by integer ops, magic-number RNE).
+template <int G>
+inline uint16_t quantize_group(const float* __restrict w, int32_t* __restrict u) {
+  uint32_t bits[G];
+  std::memcpy(bits, w, sizeof bits);
   uint32_t amax_bits = 0;
   for (int j = 0; j < G; ++j) {
-    uint32_t b;
-    std::memcpy(&b, &w[j], 4);
-    b &= 0x7fffffffu;
+    uint32_t b = bits[j] & 0x7fffffffu;
     amax_bits = b > amax_bits ? b : amax_bits;
   }
   float amax;
   std::memcpy(&amax, &amax_bits, 4);
   const uint16_t sb = int4_group_scale_bf16(amax);
   const float s = bf16_to_f32(sb);
+  float t[G];
+  for (int j = 0; j < G; ++j) t[j] = w[j] / s;
+  uint32_t tb[G];
+  std::memcpy(tb, t, sizeof tb);
+  for (int j = 0; j < G; ++j) tb[j] = (tb[j] + 0x7fffu + ((tb[j] >> 16) & 1u)) & 0xffff0000u;  // bf16 RNE
+  std::memcpy(t, tb, sizeof t);
   for (int j = 0; j < G; ++j) {
-    float t = bf16_round_bits(w[j] / s);
-    t = t < -8.0f ? -8.0f : t;
-    t = t > 7.0f ? 7.0f : t;
-    float r = (t + 12582912.0f) - 12582912.0f;  // 1.5*2^23: round half to even for |t| <= 2^22
-    u[j] = int32_t(r) + 8;
+    float x = t[j];
+    x = x < -8.0f ? -8.0f : x;
+    x = x > 7.0f ? 7.0f : x;
+    x = (x + 12582912.0f) - 12582912.0f;  // 1.5*2^23: round half to even for |x| <= 2^22
+    u[j] = int32_t(x) + 8;
   }
   return sb;
+}
+
+inline uint16_t quantize_group(const float* w, int G, int32_t* u) {
+  switch (G) {
+    case 32: return quantize_group<32>(w, u);
+    case 64: return quantize_group<64>(w, u);
+    case 128: return quantize_group<128>(w, u);
+  }
+  MIXQ_ASSERT(false && "group size must be 32, 64 or 128");
+  return 0;
 }
 
 inline void pack_words(const int32_t* u, int n, uint32_t* out) {
@@ -104,6 +122,25 @@ MIXQ_CLONES void quant_rows_bf16(const uint16_t* w, int64_t r0, int64_t r1, int6
   }
 }
 
+MIXQ_CLONES void quant_rows_fp8(const uint8_t* w, const float* sc, int64_t r0, int64_t r1, int64_t in, int64_t bn, int64_t bk, int G,
+                                uint32_t* packed, uint16_t* scales) {
+  alignas(64) float f[kMaxGroup];
+  alignas(64) int32_t u[kMaxGroup];
+  const int64_t sc_cols = (in + bk - 1) / bk;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * in;
+    const float* srow = sc + (r / bn) * sc_cols;
+    for (int64_t g = 0; g < in / G; ++g) {
+      for (int j = 0; j < G; ++j) {
+        const int64_t c = g * G + j;
+        f[j] = bf16_round_bits(kFp8E4M3ToF32[row[c]] * srow[c / bk]);
+      }
+      scales[r * (in / G) + g] = quantize_group(f, G, u);
+      pack_words(u, G, packed + r * (in / 8) + g * (G / 8));
+    }
+  }
+}
+
 MIXQ_CLONES void qdq_rows(const float* w, int64_t r0, int64_t r1, int64_t in, int G, float* out) {
   alignas(64) float f[kMaxGroup];
   alignas(64) int32_t u[kMaxGroup];
@@ -119,7 +156,7 @@ MIXQ_CLONES void qdq_rows(const float* w, int64_t r0, int64_t r1, int64_t in, in
 }
 
 void check_shape(int64_t in, int64_t G) {
-  MIXQ_ASSERT(G > 0 && G <= kMaxGroup && G % 8 == 0);
+  MIXQ_ASSERT(G == 32 || G == 64 || G == 128);
   MIXQ_ASSERT(in % G == 0 && in % 8 == 0);
 }
 
@@ -138,6 +175,14 @@ void quantize_pack_int4_bf16(const uint16_t* w, int64_t rows, int64_t in, int64_
   check_shape(in, G);
   ThreadPool::global().parallel_for(size_t(rows), grain_rows(in), [&](size_t b, size_t e, size_t) {
     quant_rows_bf16(w, int64_t(b), int64_t(e), in, int(G), packed, scales);
+  });
+}
+
+void quantize_pack_int4_fp8block(const uint8_t* w, const float* scale_inv, int64_t rows, int64_t in, int64_t bn, int64_t bk, int64_t G,
+                                 uint32_t* packed, uint16_t* scales) {
+  check_shape(in, G);
+  ThreadPool::global().parallel_for(size_t(rows), grain_rows(in), [&](size_t b, size_t e, size_t) {
+    quant_rows_fp8(w, scale_inv, int64_t(b), int64_t(e), in, bn, bk, int(G), packed, scales);
   });
 }
 

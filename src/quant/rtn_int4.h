@@ -30,6 +30,11 @@ void quantize_pack_int4(const float* w, int64_t rows, int64_t in, int64_t group,
 // Same input as bf16 bits (a BF16 checkpoint tensor straight from the mmap).
 void quantize_pack_int4_bf16(const uint16_t* w, int64_t rows, int64_t in, int64_t group, uint32_t* packed, uint16_t* scales);
 
+// Same from an FP8-block source (§4.1), fused: each group is dequantized to bf16(fp8 * scale_inv)
+// on the fly, with no fp32 copy of the matrix.
+void quantize_pack_int4_fp8block(const uint8_t* w, const float* scale_inv, int64_t rows, int64_t in, int64_t bn, int64_t bk,
+                                 int64_t group, uint32_t* packed, uint16_t* scales);
+
 // Fused quantize-dequantize of an fp32 [rows, in] matrix (values need not be bf16-exact: they are
 // rounded to bf16 first, as writing W*s into a bf16 parameter does in AWQ): out = bf16(q * s).
 // `out` may alias `w`. Multi-threaded over rows. This is what AWQ's grid search calls per point.

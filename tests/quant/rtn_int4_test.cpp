@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "quant/fp8_block_source.h"
 #include "util/dtype.h"
 
 using namespace mixq;
@@ -145,4 +146,22 @@ TEST(RtnInt4, QdqRoundsNonBf16InputFirstAndMayAlias) {
   qdq_int4(rounded.data(), 64, 32, 32, ref.data());
   qdq_int4(w.data(), 64, 32, 32, w.data());
   EXPECT_EQ(w, ref);
+}
+
+TEST(RtnInt4, FusedFp8BlockMatchesDequantizeThenQuantize) {
+  const int64_t rows = 200, in = 384;  // partial last row block (200 = 128 + 72)
+  std::mt19937 rng(5);
+  std::vector<uint8_t> w(size_t(rows * in));
+  for (auto& x : w) { x = uint8_t(rng()); if ((x & 0x7f) == 0x7f) x = 0x10; }
+  std::vector<float> sc(size_t(2 * 3));
+  for (size_t i = 0; i < sc.size(); ++i) sc[i] = 1e-3f * float(i + 1);
+  std::vector<float> f(size_t(rows * in));
+  dequantize_fp8_block_rows(w.data(), sc.data(), rows, in, 128, 128, 0, rows, f.data());
+  for (size_t i = 0; i < f.size(); ++i) ASSERT_EQ(f[i], round_bf16(kFp8E4M3ToF32[w[i]] * sc[size_t((int64_t(i) / in / 128) * 3 + (int64_t(i) % in) / 128)]));
+  Ref r = reference(f, rows, in, 32);
+  std::vector<uint32_t> packed(size_t(rows * in / 8));
+  std::vector<uint16_t> scales(size_t(rows * in / 32));
+  quantize_pack_int4_fp8block(w.data(), sc.data(), rows, in, 128, 128, 32, packed.data(), scales.data());
+  EXPECT_EQ(packed, r.packed);
+  EXPECT_EQ(scales, r.scales);
 }
