@@ -4,6 +4,7 @@
 set -euo pipefail
 MIXQ=${MIXQ:?}
 SHARED=${MIXQ_SHARED_DIR:?}
+: "${MIXQ_SOURCE_DIR:?}"
 CFG=$SHARED/configs/minimax-m2.7/config.json
 RECIPE=$SHARED/recipes/minimax-m2.7-awq-g32-strix-2h.yaml
 TMP=$(mktemp -d)
@@ -58,6 +59,20 @@ PY
   --max-model-len 196608 --bandwidth strix-halo > "$TMP/strix.txt"
 grep -q "context ceiling, one sequence" "$TMP/strix.txt"
 grep -q -- "--distributed-executor-backend ray" "$TMP/strix.txt"
+
+# A checkpoint on disk: sizes from its tensors, --target mixq pools one machine.
+"$MIXQ" plan --model "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2" --devices 2 --device-memory 8GiB --bandwidth 100GB/s \
+  --max-model-len 2048 --max-num-seqs 4 --json > "$TMP/tiny.json"
+python3 - "$TMP/tiny.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["origin"] == "checkpoint" and j["tensor_parallel_size"] == 2 and j["nodes"] == 1
+assert j["kv_bytes_per_token"] == 2 * 6 * 2 * 64 * 2, j["kv_bytes_per_token"]
+assert j["max_context_per_sequence"] * 4 <= j["max_context_one_sequence"]
+assert j["ray_head_command"] is None
+PY
+"$MIXQ" plan --model "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2" --devices 2 --device-memory 8GiB --target mixq --json \
+  | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["tensor_parallel_size"] == 1 and j["mixq_command"].startswith("mixq serve"), j'
 
 # 3. Bad input: exit 2 and exactly one line on stderr.
 expect_error() {  # expect_error PATTERN ARGS...
