@@ -2,6 +2,7 @@
 // random MoE layer with outlier channels.
 #include <gtest/gtest.h>
 
+#include "calib/awq_moe_layer.h"
 #include "calib/awq_parents.h"
 #include "calib/awq_reference_qdq.h"
 #include "calib/awq_grid.h"
@@ -83,35 +84,39 @@ Matrix quantized_output(const TinyMoe& m, const MoeLayerWeights& w) {
 TEST(AwqEndToEndLayer, SearchBeatsRtnOnOutlierLayer) {
   TinyMoe m = make_tiny_moe(4, 512);
   MoeOutput ref = run_moe(m, m.w);
-  AwqSearchOptions opt;  // n_grid 20, duo, group 32
-  opt.batch_numel.assign(4, 128 * m.shape.hidden);  // four calibration samples of 128 tokens
-
-  // Norm mapping: balance = [gate, w1_0..7, w3_0..7], parent = the MoE block with real routing.
-  std::vector<BalanceLayer> bl{{&m.w.gate, false}};
-  for (auto& w : m.w.w1) bl.push_back({&w, true});
-  for (auto& w : m.w.w3) bl.push_back({&w, true});
-  XMeanAccumulator acc(m.shape.hidden);
-  acc.add(ref.x);
-  auto r = awq_search_best_scales("norm", bl, acc.mean(), acc.tokens(),
-                                  moe_block_parent(ref.x, ref.routing, m.shape, m.w.w2), opt);
-  ASSERT_GE(r.best_index, 0);
-  EXPECT_LT(r.losses[size_t(r.best_index)], r.losses[0]) << "AWQ should improve on the identity point";
+  MoeAwqOptions opt;  // n_grid 20, duo, group 32, router compensated
+  opt.top_k = m.top_k;
+  opt.search.batch_numel.assign(4, 128 * m.shape.hidden);  // four calibration samples of 128 tokens
   MoeLayerWeights w = m.w;
-  apply_norm_mapping_scales(w, r.scales, RouterCompensation::On);
-
-  // w3 -> w2 per expert over ALL tokens (all-experts calibration), cached before any smoothing.
-  for (int e = 0; e < int(m.shape.experts); ++e) {
-    Matrix h = swiglu_intermediate(ref.x, m.w.w1[size_t(e)], m.w.w3[size_t(e)]);
-    XMeanAccumulator ah(h.cols);
-    ah.add(h);
-    std::vector<BalanceLayer> b2{{&m.w.w2[size_t(e)], true}};
-    AwqSearchOptions o2;
-    auto r2 = awq_search_best_scales("w3", b2, ah.mean(), ah.tokens(), linear_parent(h, m.shape.hidden), o2);
-    EXPECT_LE(r2.losses[size_t(r2.best_index)], r2.losses[0]);
-    apply_w3_w2_scales(w, e, r2.scales);
-  }
+  MoeAwqReport rep = awq_smooth_moe_layer(w, m.hidden, m.shape, opt, "model.layers.0");
+  ASSERT_GE(rep.norm.best_index, 0);
+  EXPECT_LT(rep.norm.losses[size_t(rep.norm.best_index)], rep.norm.losses[0]) << "AWQ should improve on identity";
+  ASSERT_EQ(rep.w2.size(), size_t(m.shape.experts));
+  for (auto& r : rep.w2) EXPECT_LE(r.losses[size_t(r.best_index)], r.losses[0]);
+  int64_t routed = 0;
+  for (int64_t n : rep.routed_tokens) routed += n;
+  EXPECT_EQ(routed, 512 * m.top_k);
+  EXPECT_EQ(rep.tokens, 512);
   const double rtn = rel_l2(ref.y, quantized_output(m, m.w));
   const double awq = rel_l2(ref.y, quantized_output(m, w));
-  std::printf("block output rel-L2 error: RTN %.5f, AWQ %.5f (ratio %.3f)\n", rtn, awq, awq / rtn);
+  std::printf("block output rel-L2 error: RTN %.5f, AWQ %.5f (ratio %.3f); routing change %.4f (compensated) vs "
+              "%.4f (uncompensated)\n", rtn, awq, awq / rtn, rep.routing_change_compensated,
+              rep.routing_change_uncompensated);
   EXPECT_LT(awq, 0.9 * rtn);
+  EXPECT_LT(rep.routing_change_compensated, rep.routing_change_uncompensated);
+}
+
+TEST(AwqEndToEndLayer, UncompensatedFlagLeavesTheGateAlone) {
+  TinyMoe m = make_tiny_moe(6, 256);
+  MoeAwqOptions opt;
+  opt.top_k = m.top_k;
+  opt.search.n_grid = 6;
+  opt.router = RouterCompensation::Off;
+  MoeLayerWeights w = m.w;
+  MoeAwqReport rep = awq_smooth_moe_layer(w, m.hidden, m.shape, opt);
+  EXPECT_EQ(w.gate.data, m.w.gate.data);
+  EXPECT_NE(w.norm, m.w.norm);
+  // The uncompensated rate is the routing change this model really has now.
+  MoeOutput before = run_moe(m, m.w), after = run_moe(m, w);
+  EXPECT_EQ(routing_change_rate(before.routing, after.routing), rep.routing_change_uncompensated);
 }
