@@ -66,6 +66,13 @@ void split_pieces(std::string_view s, const Regex& re, SplitBehavior b, bool inv
     if (en > st) out.emplace_back(s.substr(st, en - st));
 }
 
+void PreTokenizer::pre_tokenize(std::vector<std::string>& pieces) const {
+  std::vector<std::string> out;
+  out.reserve(pieces.size() * 4);
+  for (auto& p : pieces) stream(p, [&](std::string_view w) { out.emplace_back(w); });
+  pieces = std::move(out);
+}
+
 namespace {
 
 SplitBehavior behavior_from(const std::string& b) {
@@ -82,11 +89,22 @@ class RegexSplit : public PreTokenizer {
  public:
   RegexSplit(const std::string& pattern, SplitBehavior b, bool invert, const char* what)
       : re_(pattern, what), b_(b), invert_(invert) {}
-  void pre_tokenize(std::vector<std::string>& pieces) const override {
+  void stream(std::string_view p, const EmitFn& emit) const override {
+    if (b_ == SplitBehavior::Isolated || (b_ == SplitBehavior::Removed && !invert_)) {
+      // Gaps and matches in order; Removed drops the matches.
+      size_t prev = 0;
+      bool keep_match = b_ == SplitBehavior::Isolated;
+      re_.for_each_match(p, [&](size_t st, size_t en) {
+        if (st > prev) emit(p.substr(prev, st - prev));
+        if (keep_match && en > st) emit(p.substr(st, en - st));
+        prev = en;
+      });
+      if (prev < p.size()) emit(p.substr(prev));
+      return;
+    }
     std::vector<std::string> out;
-    out.reserve(pieces.size() * 4);
-    for (auto& p : pieces) split_pieces(p, re_, b_, invert_, out);
-    pieces = std::move(out);
+    split_pieces(p, re_, b_, invert_, out);
+    for (auto& w : out) emit(w);
   }
  private:
   Regex re_;
@@ -103,16 +121,30 @@ class ByteLevel : public PreTokenizer {
   ByteLevel(bool prefix, bool use_regex) : prefix_(prefix) {
     if (use_regex) re_ = std::make_unique<Regex>(kGpt2Pattern, "ByteLevel pre-tokenizer");
   }
-  void pre_tokenize(std::vector<std::string>& pieces) const override {
-    std::vector<std::string> out;
-    out.reserve(pieces.size());
-    for (auto& p : pieces) {
-      if (prefix_ && (p.empty() || p[0] != ' ')) p.insert(p.begin(), ' ');
-      if (re_) split_pieces(p, *re_, SplitBehavior::Isolated, false, out);
-      else if (!p.empty()) out.push_back(std::move(p));
+  void stream(std::string_view p, const EmitFn& emit) const override {
+    std::string with_prefix;
+    if (prefix_ && (p.empty() || p[0] != ' ')) {
+      with_prefix = " " + std::string(p);
+      p = with_prefix;
     }
-    for (auto& p : out) p = byte_level_encode(p);
-    pieces = std::move(out);
+    const auto& map = ByteLevelMap::get();
+    std::string buf;
+    auto encode = [&](std::string_view w) {
+      buf.clear();
+      for (unsigned char b : w) buf += map.byte_to_utf8[b];
+      emit(buf);
+    };
+    if (!re_) {
+      if (!p.empty()) encode(p);
+      return;
+    }
+    size_t prev = 0;
+    re_->for_each_match(p, [&](size_t st, size_t en) {
+      if (st > prev) encode(p.substr(prev, st - prev));
+      if (en > st) encode(p.substr(st, en - st));
+      prev = en;
+    });
+    if (prev < p.size()) encode(p.substr(prev));
   }
  private:
   bool prefix_;
@@ -121,32 +153,30 @@ class ByteLevel : public PreTokenizer {
 
 class WhitespaceSplit : public PreTokenizer {
  public:
-  void pre_tokenize(std::vector<std::string>& pieces) const override {
-    std::vector<std::string> out;
-    for (auto& p : pieces) {
-      std::string cur;
-      for (size_t i = 0; i < p.size();) {
-        size_t st = i;
-        if (is_whitespace(utf8_next(p, i))) {
-          if (!cur.empty()) out.push_back(std::move(cur));
-          cur.clear();
-        } else {
-          cur.append(p, st, i - st);
-        }
+  void stream(std::string_view p, const EmitFn& emit) const override {
+    size_t word = std::string_view::npos;
+    for (size_t i = 0; i < p.size();) {
+      size_t st = i;
+      if (is_whitespace(utf8_next(p, i))) {
+        if (word != std::string_view::npos) emit(p.substr(word, st - word));
+        word = std::string_view::npos;
+      } else if (word == std::string_view::npos) {
+        word = st;
       }
-      if (!cur.empty()) out.push_back(std::move(cur));
     }
-    pieces = std::move(out);
+    if (word != std::string_view::npos) emit(p.substr(word));
   }
 };
 
 class Sequence : public PreTokenizer {
  public:
   explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> v) : v_(std::move(v)) {}
-  void pre_tokenize(std::vector<std::string>& pieces) const override {
-    for (auto& p : v_) p->pre_tokenize(pieces);
-  }
+  void stream(std::string_view p, const EmitFn& emit) const override { run(0, p, emit); }
  private:
+  void run(size_t i, std::string_view p, const EmitFn& emit) const {
+    if (i == v_.size()) { emit(p); return; }
+    v_[i]->stream(p, [&](std::string_view w) { run(i + 1, w, emit); });
+  }
   std::vector<std::unique_ptr<PreTokenizer>> v_;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,11 +21,15 @@ enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext
 void split_pieces(std::string_view s, const Regex& re, SplitBehavior b, bool invert,
                   std::vector<std::string>& out);
 
+using EmitFn = std::function<void(std::string_view)>;
+
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
   // Replaces `pieces` by the pieces each one splits into.
-  virtual void pre_tokenize(std::vector<std::string>& pieces) const = 0;
+  virtual void pre_tokenize(std::vector<std::string>& pieces) const;
+  // Streams the pieces one input piece splits into (no intermediate lists: the encode hot path).
+  virtual void stream(std::string_view piece, const EmitFn& emit) const = 0;
 };
 
 std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json& j);

@@ -20,6 +20,21 @@ class Regex {
   // All non-overlapping matches, left to right, as byte [start, end) pairs. An empty match
   // advances by one character, as Oniguruma's iterator does.
   std::vector<std::pair<size_t, size_t>> find_all(std::string_view s) const;
+  // Calls f(start, end) for each match, without building a list (the encode hot path).
+  template <typename F>
+  void for_each_match(std::string_view s, F&& f) const {
+    size_t pos = 0, st, en;
+    while (pos <= s.size() && find(s, pos, st, en)) {
+      f(st, en);
+      if (en == st) {
+        if (en >= s.size()) break;
+        unsigned char b = s[en];
+        pos = en + (b < 0x80 ? 1 : (b >= 0xF0 ? 4 : (b >= 0xE0 ? 3 : 2)));
+      } else {
+        pos = en;
+      }
+    }
+  }
   // First match at or after `from`; false if none.
   bool find(std::string_view s, size_t from, size_t& start, size_t& end) const;
 

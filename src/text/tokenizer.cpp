@@ -99,7 +99,7 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
 void Tokenizer::encode_text(std::string_view text, std::vector<int32_t>& out) const {
   std::vector<Segment> raw;
   added_.split(text, false, raw);
-  std::vector<std::string> pieces;
+  const EmitFn to_model = [&](std::string_view w) { model_->tokenize(w, out); };
   for (auto& seg : raw) {
     if (seg.id >= 0) { out.push_back(seg.id); continue; }
     std::string norm = normalizer_ ? normalizer_->normalize(seg.text) : std::move(seg.text);
@@ -107,10 +107,8 @@ void Tokenizer::encode_text(std::string_view text, std::vector<int32_t>& out) co
     added_.split(norm, true, segs);
     for (auto& s : segs) {
       if (s.id >= 0) { out.push_back(s.id); continue; }
-      pieces.clear();
-      pieces.push_back(std::move(s.text));
-      if (pre_) pre_->pre_tokenize(pieces);
-      for (auto& w : pieces) model_->tokenize(w, out);
+      if (pre_) pre_->stream(s.text, to_model);
+      else model_->tokenize(s.text, out);
     }
   }
 }
