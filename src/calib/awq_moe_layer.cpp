@@ -1,5 +1,6 @@
 #include "calib/awq_moe_layer.h"
 
+#include "calib/awq_gram.h"
 #include "calib/awq_parents.h"
 #include "calib/awq_stats.h"
 
@@ -35,8 +36,16 @@ MoeAwqReport awq_smooth_moe_layer(MoeLayerWeights& w, const Matrix& hidden, cons
     XMeanAccumulator st(h.cols);
     st.add(h);
     std::vector<BalanceLayer> bl{{&w.w2[size_t(e)], true}};
-    rep.w2.push_back(awq_search_best_scales(layer_name + ".experts." + std::to_string(e) + ".w3", bl, st.mean(),
-                                            st.tokens(), linear_parent(h, shape.hidden), opt.search));
+    const std::string name = layer_name + ".experts." + std::to_string(e) + ".w3";
+    if (opt.w2_gram_loss) {
+      GramAccumulator g(h.cols);
+      g.add(h);
+      rep.w2.push_back(awq_search_best_scales_by_loss(name, bl, st.mean(), st.tokens(),
+                                                      gram_trial_loss(w.w2[size_t(e)], g), opt.search));
+    } else {
+      rep.w2.push_back(awq_search_best_scales(name, bl, st.mean(), st.tokens(), linear_parent(h, shape.hidden),
+                                              opt.search));
+    }
   }
 
   // Apply: norm mapping first, then each expert's w3 -> w2.

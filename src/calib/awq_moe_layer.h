@@ -23,6 +23,9 @@ struct MoeAwqOptions {
   RouterCompensation router = RouterCompensation::On;
   float rms_norm_eps = 1e-6f;
   int top_k = 8;
+  // w3 -> w2 loss from the Gram matrix of w2's inputs (calib/awq_gram.h): ~21x fewer flops, equal in
+  // real arithmetic, not bit-identical to llm-compressor's bf16-output loss.
+  bool w2_gram_loss = false;
 };
 
 struct MoeAwqReport {

@@ -87,9 +87,9 @@ class TrialWeights final : public BalanceWeights {
 
 }  // namespace
 
-AwqSearchResult awq_search_best_scales(const std::string& name, std::span<const BalanceLayer> balance,
-                                       std::span<const float> x_mean, int64_t token_count,
-                                       const ParentForward& parent, const AwqSearchOptions& opts) {
+AwqSearchResult awq_search_best_scales_by_loss(const std::string& name, std::span<const BalanceLayer> balance,
+                                               std::span<const float> x_mean, int64_t token_count,
+                                               const TrialLoss& trial_loss, const AwqSearchOptions& opts) {
   MIXQ_ASSERT(!balance.empty());
   const size_t in = x_mean.size();
   AwqSearchResult res;
@@ -109,19 +109,10 @@ AwqSearchResult awq_search_best_scales(const std::string& name, std::span<const 
   for (auto& p : res.grid) any_duo |= p.use_duo;
   if (any_duo) w_mean = compute_w_mean(quantized, opts.group);
 
-  std::vector<float> ref, out;
-  parent(OriginalWeights(balance), ref);
-  if (!opts.batch_numel.empty()) {
-    int64_t sum = 0;
-    for (int64_t n : opts.batch_numel) sum += n;
-    MIXQ_ASSERT(size_t(sum) == ref.size());
-  }
   float best = std::numeric_limits<float>::infinity();
   for (size_t k = 0; k < res.grid.size(); ++k) {
     std::vector<double> s = awq_scales(x_mean, w_mean, res.grid[k]);
-    parent(TrialWeights(balance, s, opts.group, opts.qdq), out);
-    MIXQ_ASSERT(out.size() == ref.size());
-    const float loss = awq_mse_loss(ref, out, opts.batch_numel);
+    const float loss = trial_loss(TrialWeights(balance, s, opts.group, opts.qdq));
     res.losses.push_back(loss);
     if (loss < best) {  // first strict minimum wins (NaN never compares less)
       best = loss;
@@ -132,6 +123,29 @@ AwqSearchResult awq_search_best_scales(const std::string& name, std::span<const 
   if (res.best_index < 0)
     fail("awq: mapping '{}': no grid point gave a finite loss (non-finite calibration outputs?)", name);
   return res;
+}
+
+AwqSearchResult awq_search_best_scales(const std::string& name, std::span<const BalanceLayer> balance,
+                                       std::span<const float> x_mean, int64_t token_count,
+                                       const ParentForward& parent, const AwqSearchOptions& opts) {
+  // The reference output is computed lazily: a skipped mapping runs no forward at all.
+  std::vector<float> ref, out;
+  bool have_ref = false;
+  auto loss = [&](const BalanceWeights& trial) {
+    if (!have_ref) {
+      parent(OriginalWeights(balance), ref);
+      have_ref = true;
+      if (!opts.batch_numel.empty()) {
+        int64_t sum = 0;
+        for (int64_t n : opts.batch_numel) sum += n;
+        MIXQ_ASSERT(size_t(sum) == ref.size());
+      }
+    }
+    parent(trial, out);
+    MIXQ_ASSERT(out.size() == ref.size());
+    return awq_mse_loss(ref, out, opts.batch_numel);
+  };
+  return awq_search_best_scales_by_loss(name, balance, x_mean, token_count, loss, opts);
 }
 
 }  // namespace mixq::calib

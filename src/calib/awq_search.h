@@ -71,4 +71,11 @@ AwqSearchResult awq_search_best_scales(const std::string& name, std::span<const 
                                        std::span<const float> x_mean, int64_t token_count,
                                        const ParentForward& parent, const AwqSearchOptions& opts);
 
+// The same search with the loss of each grid point supplied directly (e.g. the Gram-matrix loss of a
+// Linear parent, calib/awq_gram.h): trial_loss(trial weights) -> loss; lower is better.
+using TrialLoss = std::function<float(const BalanceWeights& trial)>;
+AwqSearchResult awq_search_best_scales_by_loss(const std::string& name, std::span<const BalanceLayer> balance,
+                                               std::span<const float> x_mean, int64_t token_count,
+                                               const TrialLoss& trial_loss, const AwqSearchOptions& opts);
+
 }  // namespace mixq::calib

@@ -2,6 +2,7 @@
 // random MoE layer with outlier channels.
 #include <gtest/gtest.h>
 
+#include "calib/awq_gram.h"
 #include "calib/awq_moe_layer.h"
 #include "calib/awq_parents.h"
 #include "calib/awq_reference_qdq.h"
@@ -119,4 +120,40 @@ TEST(AwqEndToEndLayer, UncompensatedFlagLeavesTheGateAlone) {
   // The uncompensated rate is the routing change this model really has now.
   MoeOutput before = run_moe(m, m.w), after = run_moe(m, w);
   EXPECT_EQ(routing_change_rate(before.routing, after.routing), rep.routing_change_uncompensated);
+}
+
+TEST(AwqGram, GramLossEqualsTheOutputMse) {
+  std::mt19937 rng(21);
+  Matrix w = random_matrix(48, 64, 0.1f, rng), trial = w;
+  for (auto& v : trial.data) v = round_bf16(v * 1.01f + 0.001f);
+  Matrix h1 = random_matrix(100, 64, 1.0f, rng), h2 = random_matrix(37, 64, 1.0f, rng);
+  GramAccumulator g(64);
+  g.add(h1);
+  g.add(h2);
+  EXPECT_EQ(g.tokens(), 137);
+  double direct = 0.0;
+  for (const Matrix* h : {&h1, &h2})
+    for (int64_t t = 0; t < h->rows; ++t)
+      for (int64_t o = 0; o < w.rows; ++o) {
+        double d = 0.0;
+        for (int64_t c = 0; c < w.cols; ++c) d += (double(trial.at(o, c)) - w.at(o, c)) * h->at(t, c);
+        direct += d * d;
+      }
+  direct /= 137.0 * 48.0;
+  EXPECT_NEAR(linear_mse_from_gram(w, trial.data.data(), g), direct, 1e-4 * direct);
+}
+
+TEST(AwqGram, LayerWithGramLossAlsoBeatsRtn) {
+  TinyMoe m = make_tiny_moe(4, 512);
+  MoeOutput ref = run_moe(m, m.w);
+  MoeAwqOptions opt;
+  opt.top_k = m.top_k;
+  opt.w2_gram_loss = true;
+  MoeLayerWeights w = m.w;
+  MoeAwqReport rep = awq_smooth_moe_layer(w, m.hidden, m.shape, opt);
+  for (auto& r : rep.w2) EXPECT_LE(r.losses[size_t(r.best_index)], r.losses[0]);
+  const double rtn = rel_l2(ref.y, quantized_output(m, m.w));
+  const double awq = rel_l2(ref.y, quantized_output(m, w));
+  std::printf("with the Gram w2 loss: RTN %.5f, AWQ %.5f (ratio %.3f)\n", rtn, awq, awq / rtn);
+  EXPECT_LT(awq, 0.9 * rtn);
 }
