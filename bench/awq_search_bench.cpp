@@ -8,6 +8,8 @@
 
 #include <random>
 
+#include "calib/awq_gram.h"
+#include "calib/awq_parents.h"
 #include "calib/awq_search.h"
 #include "calib/moe_reference.h"
 #include "kernels/cpu/bandwidth.h"
@@ -51,7 +53,7 @@ void BM_TrialWeightExpertMatrix(benchmark::State& st) {
   st.counters["read_bw_GB/s"] = read_bandwidth() / 1e9;
   st.counters["s_at_bw_limit_ms"] = bytes / read_bandwidth() * 1e3;
 }
-BENCHMARK(BM_TrialWeightExpertMatrix)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TrialWeightExpertMatrix)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_ExpertForward(benchmark::State& st) {
   const int64_t T = st.range(0);
@@ -66,7 +68,7 @@ void BM_ExpertForward(benchmark::State& st) {
   const double flops = 3.0 * 2.0 * double(T) * double(kHidden) * double(kInter);
   st.counters["GFLOP/s"] = benchmark::Counter(flops * double(st.iterations()), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_ExpertForward)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ExpertForward)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The peer: one plain fp32 GEMM [T, 3072] x [1536, 3072]^T through the same kernel, no SwiGLU glue.
 void BM_PlainGemmPeer(benchmark::State& st) {
@@ -82,7 +84,36 @@ void BM_PlainGemmPeer(benchmark::State& st) {
   const double flops = 2.0 * double(T) * double(kHidden) * double(kInter);
   st.counters["GFLOP/s"] = benchmark::Counter(flops * double(st.iterations()), benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_PlainGemmPeer)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlainGemmPeer)->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One w3 -> w2 grid-point evaluation at real width: the direct loss runs w2 on T tokens
+// ([T, 1536] x [3072, 1536]^T); the Gram loss is tr(dW G dW^T) with G [1536, 1536], independent of T.
+void BM_W2LossDirect(benchmark::State& st) {
+  const int64_t T = st.range(0);
+  Matrix w = random_bf16(kHidden, kInter, 9), h = random_bf16(T, kInter, 10);
+  ParentForward parent = linear_parent(h, kHidden);
+  struct Orig final : BalanceWeights {
+    const Matrix* w;
+    size_t size() const override { return 1; }
+    const float* get(size_t, std::vector<float>&) const override { return w->data.data(); }
+  } bw;
+  bw.w = &w;
+  std::vector<float> out;
+  for (auto _ : st) {
+    parent(bw, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_W2LossDirect)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_W2LossGram(benchmark::State& st) {
+  Matrix w = random_bf16(kHidden, kInter, 9), h = random_bf16(256, kInter, 10), trial = w;
+  for (auto& v : trial.data) v = round_bf16(v * 1.01f);
+  GramAccumulator g(kInter);
+  g.add(h);
+  for (auto _ : st) benchmark::DoNotOptimize(linear_mse_from_gram(w, trial.data.data(), g));
+}
+BENCHMARK(BM_W2LossGram)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
