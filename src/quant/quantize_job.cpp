@@ -99,7 +99,7 @@ struct Job {
     TensorView wv = src.view(d.module + ".weight");
     if (d.source_dtype == DType::BF16 && !tr) {
       quantize_pack_int4_bf16(wv.as<uint16_t>().data(), out, in, G, packed.data(), scales.data());
-    } else if (d.source_dtype == DType::F8_E4M3 && !tr) {
+    } else if (d.source_dtype == DType::F8_E4M3 && !tr && cfg.fp8.block_k % G == 0) {
       TensorView sv = src.view(d.module + ".weight_scale_inv");
       quantize_pack_int4_fp8block(wv.data, sv.as<float>().data(), out, in, cfg.fp8.block_n, cfg.fp8.block_k, G, packed.data(), scales.data());
       src.done(sv.name);

@@ -131,10 +131,10 @@ MIXQ_CLONES void quant_rows_fp8(const uint8_t* w, const float* sc, int64_t r0, i
     const uint8_t* row = w + r * in;
     const float* srow = sc + (r / bn) * sc_cols;
     for (int64_t g = 0; g < in / G; ++g) {
-      for (int j = 0; j < G; ++j) {
-        const int64_t c = g * G + j;
-        f[j] = bf16_round_bits(kFp8E4M3ToF32[row[c]] * srow[c / bk]);
-      }
+      const float s = srow[(g * G) / bk];  // G divides bk (checked): one block scale per group
+      const uint8_t* src = row + g * G;
+      for (int j = 0; j < G; ++j) f[j] = kFp8E4M3ToF32[src[j]] * s;
+      for (int j = 0; j < G; ++j) f[j] = bf16_round_bits(f[j]);
       scales[r * (in / G) + g] = quantize_group(f, G, u);
       pack_words(u, G, packed + r * (in / 8) + g * (G / 8));
     }
@@ -181,6 +181,7 @@ void quantize_pack_int4_bf16(const uint16_t* w, int64_t rows, int64_t in, int64_
 void quantize_pack_int4_fp8block(const uint8_t* w, const float* scale_inv, int64_t rows, int64_t in, int64_t bn, int64_t bk, int64_t G,
                                  uint32_t* packed, uint16_t* scales) {
   check_shape(in, G);
+  MIXQ_ASSERT(bk % G == 0);
   ThreadPool::global().parallel_for(size_t(rows), grain_rows(in), [&](size_t b, size_t e, size_t) {
     quant_rows_fp8(w, scale_inv, int64_t(b), int64_t(e), in, bn, bk, int(G), packed, scales);
   });
