@@ -12,10 +12,24 @@ constexpr const char* kWhiteSpace =
     "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}"
     "\\x{202F}\\x{205F}\\x{3000}";
 
-// One match-data block per thread so a const Regex can be shared across threads.
+// One match-data block and JIT stack per thread so a const Regex can be shared across threads.
+// The JIT stack grows to 64 MiB: long runs (a megabyte of spaces) backtrack deeply, and running
+// out of stack must not silently turn into "no match".
 struct MatchData {
   pcre2_match_data* md = nullptr;
-  ~MatchData() { if (md) pcre2_match_data_free(md); }
+  pcre2_jit_stack* stack = nullptr;
+  pcre2_match_context* ctx = nullptr;
+  MatchData() {
+    md = pcre2_match_data_create(32, nullptr);
+    stack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, nullptr);
+    ctx = pcre2_match_context_create(nullptr);
+    if (stack && ctx) pcre2_jit_stack_assign(ctx, nullptr, stack);
+  }
+  ~MatchData() {
+    if (ctx) pcre2_match_context_free(ctx);
+    if (stack) pcre2_jit_stack_free(stack);
+    if (md) pcre2_match_data_free(md);
+  }
 };
 thread_local MatchData tl_match;
 }  // namespace
@@ -77,12 +91,19 @@ Regex::Regex(const std::string& pattern, const std::string& what)
 Regex::~Regex() = default;
 
 bool Regex::find(std::string_view s, size_t from, size_t& start, size_t& end) const {
-  if (!tl_match.md) tl_match.md = pcre2_match_data_create(32, nullptr);
   auto subj = reinterpret_cast<PCRE2_SPTR>(s.data());
-  int rc = impl_->jit ? pcre2_jit_match(impl_->code, subj, s.size(), from, 0, tl_match.md, nullptr)
-                      : pcre2_match(impl_->code, subj, s.size(), from, PCRE2_NO_UTF_CHECK,
-                                    tl_match.md, nullptr);
-  if (rc < 0) return false;
+  int rc = PCRE2_ERROR_NOMATCH;
+  if (impl_->jit) rc = pcre2_jit_match(impl_->code, subj, s.size(), from, 0, tl_match.md, tl_match.ctx);
+  if (!impl_->jit || (rc < 0 && rc != PCRE2_ERROR_NOMATCH)) {
+    // The interpreter keeps its backtracking frames on the heap: the fallback for JIT limits.
+    rc = pcre2_match(impl_->code, subj, s.size(), from, PCRE2_NO_UTF_CHECK, tl_match.md, nullptr);
+  }
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) {
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(rc, buf, sizeof buf);
+    fail("regex match failed ({}) at offset {} of a {}-byte text", reinterpret_cast<char*>(buf), from, s.size());
+  }
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(tl_match.md);
   start = ov[0];
   end = ov[1];

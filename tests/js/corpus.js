@@ -80,7 +80,9 @@ function main() {
     out.push(buf.toString('base64'));
   }
   // Fixed edge cases.
-  for (const s of ['', ' ', '\n', 'a', '  a', 'a  ', '\n\n\n', ' '.repeat(100), 'x'.repeat(500), '1'.repeat(50), "don't", 'HELLO\'S', '<think>\n</think>\n\n', ']~b]ai\n<think>\n'])
+  // Long runs stress regex backtracking (JIT stack) and BPE on huge words.
+  const long = [' '.repeat(200000), '!'.repeat(100000) + 'a', 'ab'.repeat(50000), '9'.repeat(30000), '\n'.repeat(50000) + ' x', ' \t'.repeat(40000) + 'y', 'é'.repeat(40000)];
+  for (const s of ['', ' ', '\n', 'a', '  a', 'a  ', '\n\n\n', ' '.repeat(100), 'x'.repeat(500), '1'.repeat(50), "don't", 'HELLO\'S', '<think>\n</think>\n\n', ']~b]ai\n<think>\n', ...long])
     out.push(Buffer.from(s, 'utf8').toString('base64'));
   process.stdout.write(out.join('\n') + '\n');
 }
