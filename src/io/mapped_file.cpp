@@ -29,11 +29,25 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     }
     data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  fd_ = fd;
 }
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MappedFile::read(size_t off, size_t len, void* dst) const {
+  MIXQ_ASSERT(off <= size_ && len <= size_ - off);
+  auto* d = static_cast<uint8_t*>(dst);
+  while (len > 0) {
+    ssize_t r = ::pread(fd_, d, len, off_t(off));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) fail("{}: read of {} bytes at offset {} failed: {}", path_, len, off, r < 0 ? std::strerror(errno) : "file shrank");
+    d += r;
+    off += size_t(r);
+    len -= size_t(r);
+  }
 }
 
 static void advise(const uint8_t* base, size_t size, size_t off, size_t len, int how) {

@@ -132,6 +132,13 @@ TensorView SafetensorsFile::view(const TensorInfo& t) const {
   return TensorView{t.name, t.dtype, t.shape, file_->data() + header_.data_start + t.begin, size_t(t.end - t.begin)};
 }
 
+void SafetensorsFile::read(const TensorInfo& t, void* dst, uint64_t offset, uint64_t n) const {
+  const uint64_t size = t.end - t.begin;
+  MIXQ_ASSERT(offset <= size);
+  if (n > size - offset) n = size - offset;
+  file_->read(size_t(header_.data_start + t.begin + offset), size_t(n), dst);
+}
+
 TensorView SafetensorsFile::view(const std::string& name) const {
   const TensorInfo* t = find(name);
   if (!t) fail("{}: no tensor named '{}'", path(), name);

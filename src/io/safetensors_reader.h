@@ -46,6 +46,9 @@ class SafetensorsFile {
   const TensorInfo* find(const std::string& name) const;
   TensorView view(const std::string& name) const;  // InputError if absent
   TensorView view(const TensorInfo& info) const;
+  // Copies bytes [offset, offset + n) of a tensor into dst (pread; no page mapping). For one-pass
+  // streaming into a reused buffer; view() is the zero-copy path for repeated access.
+  void read(const TensorInfo& info, void* dst, uint64_t offset = 0, uint64_t n = ~0ull) const;
   const MappedFile& mapped() const { return *file_; }
   uint64_t data_start() const { return header_.data_start; }
 

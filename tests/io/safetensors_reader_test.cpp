@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "io/checkpoint.h"
 #include "io_test_util.h"
 
@@ -130,6 +132,15 @@ TEST(SafetensorsFile, ViewsAreZeroCopyIntoTheMapping) {
   EXPECT_EQ(a.to_f32(), (std::vector<float>{1.5f, -2.0f}));
   auto b = f.view("b");
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data), 3), "xyz");
+  // pread path: whole tensor and a sub-range, same bytes as the view.
+  char got[3] = {};
+  f.read(*f.find("b"), got);
+  EXPECT_EQ(std::string(got, 3), "xyz");
+  f.read(*f.find("b"), got, 1, 1);
+  EXPECT_EQ(got[0], 'y');
+  float back[2];
+  f.read(*f.find("a"), back);
+  EXPECT_EQ(std::memcmp(back, a.data, 8), 0);
   EXPECT_THROW(f.view("c"), InputError);
   EXPECT_THROW(SafetensorsFile{dir + "/missing.safetensors"}, InputError);
   EXPECT_THROW(SafetensorsFile{dir}, InputError);  // a directory is not a file
