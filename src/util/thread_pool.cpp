@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace mixq {
+
+namespace {
+thread_local bool t_in_pool_job = false;  // true inside fn: nested parallel_for runs inline
+}
 
 ThreadPool::ThreadPool(size_t threads) {
   if (threads == 0) {
@@ -37,8 +42,22 @@ void ThreadPool::run_chunks(size_t thread_index) {
     }
     size_t per = (job_n_ + job_chunks_ - 1) / job_chunks_;
     size_t b = c * per, e = std::min(job_n_, b + per);
-    if (b < e) (*job_)(b, e, thread_index);
+    std::exception_ptr err;
+    if (b < e) {
+      t_in_pool_job = true;
+      try {
+        (*job_)(b, e, thread_index);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      t_in_pool_job = false;
+    }
     std::lock_guard<std::mutex> lk(mu_);
+    if (err && !error_) {
+      error_ = err;
+      pending_ -= job_chunks_ - next_chunk_;  // skip the chunks nobody has started
+      next_chunk_ = job_chunks_;
+    }
     if (--pending_ == 0) done_cv_.notify_all();
   }
 }
@@ -60,7 +79,7 @@ void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(s
   if (n == 0) return;
   grain = std::max<size_t>(1, grain);
   size_t chunks = std::min(size() * 4, (n + grain - 1) / grain);
-  if (chunks <= 1 || workers_.empty()) {
+  if (chunks <= 1 || workers_.empty() || t_in_pool_job) {
     fn(0, n, 0);
     return;
   }
@@ -78,6 +97,7 @@ void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(s
   std::unique_lock<std::mutex> lk(mu_);
   done_cv_.wait(lk, [&] { return pending_ == 0; });
   job_ = nullptr;
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 
 }  // namespace mixq

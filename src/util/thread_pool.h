@@ -1,8 +1,11 @@
 // A persistent pool of worker threads for data-parallel loops (kernels, quantization).
 // parallel_for splits [0, n) into contiguous chunks; the calling thread takes part, so a pool of
-// size 1 runs inline with no synchronisation cost.
+// size 1 runs inline with no synchronisation cost. An exception thrown by fn (e.g. InputError) is
+// rethrown by parallel_for once every chunk has finished; a parallel_for called from inside fn
+// runs inline (no deadlock on the shared workers).
 #pragma once
 #include <condition_variable>
+#include <exception>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -33,6 +36,7 @@ class ThreadPool {
   size_t job_n_ = 0, job_chunks_ = 0, next_chunk_ = 0, pending_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
+  std::exception_ptr error_;  // first exception of the current job
   void run_chunks(size_t thread_index);
 };
 
