@@ -25,7 +25,7 @@ struct Opts {
   std::string devices = "1", devices_per_node, device, device_memory, exposed_memory, utilization = "0.9";
   std::string max_num_seqs = "1", max_model_len, max_num_batched_tokens = "8192", kv_cache_dtype = "bf16";
   std::string bandwidth, runtime_reserve, activation_reserve, decode_context = "0", target = "vllm";
-  std::string model_path, served_model_name;
+  std::string model_path, served_model_name, enforce_eager = "auto", reasoning_parser = "minimax_m2";
   bool expert_parallel = false, json = false;
 };
 
@@ -58,7 +58,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--gpu-memory-utilization", o->utilization, "vLLM's fraction of device memory; default 0.9");
   app.add_option("--max-num-seqs", o->max_num_seqs, "Concurrent sequences; default 1");
   app.add_option("--max-model-len", o->max_model_len, "Context per sequence; default: max_position_embeddings");
-  app.add_option("--max-num-batched-tokens", o->max_num_batched_tokens, "Tokens per scheduler step; default 8192");
+  app.add_option("--max-num-batched-tokens", o->max_num_batched_tokens, "Tokens per scheduler step (prefill chunk); default 8192");
   app.add_option("--kv-cache-dtype", o->kv_cache_dtype, "bf16 or fp8; default bf16");
   app.add_option("--bandwidth", o->bandwidth, "Memory bandwidth per device, e.g. 256GB/s, or a device preset name");
   app.add_option("--runtime-reserve", o->runtime_reserve, "Per-rank non-torch + graph memory (default: the preset's, else 1.5GiB)");
@@ -68,6 +68,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_flag("--expert-parallel", o->expert_parallel, "Split experts whole across ranks (vLLM --enable-expert-parallel)");
   app.add_option("--model-path", o->model_path, "Model path or hub id to put in the launch commands");
   app.add_option("--served-model-name", o->served_model_name, "Served model name (default: derived from the model/recipe name)");
+  app.add_option("--enforce-eager", o->enforce_eager, "auto (the preset's: yes on strix-halo), yes or no");
+  app.add_option("--reasoning-parser", o->reasoning_parser, "vLLM reasoning parser; default minimax_m2");
   app.add_flag("--json", o->json, "Machine-readable output");
   return [o]() -> int {
     using namespace mixq;
@@ -102,6 +104,12 @@ mixq::cli::RunFn setup(CLI::App& app) {
     else if (o->target == "mixq") d.target = ServeTarget::Mixq;
     else fail("--target must be vllm or mixq, not '{}'", o->target);
     d.expert_parallel = o->expert_parallel;
+    if (o->enforce_eager == "yes") d.enforce_eager = true;
+    else if (o->enforce_eager == "no") d.enforce_eager = false;
+    else if (o->enforce_eager != "auto") fail("--enforce-eager must be auto, yes or no, not '{}'", o->enforce_eager);
+    if (o->reasoning_parser != "minimax_m2" && o->reasoning_parser != "minimax_m2_append_think")
+      fail("--reasoning-parser must be minimax_m2 or minimax_m2_append_think, not '{}'", o->reasoning_parser);
+    d.reasoning_parser = o->reasoning_parser;
     std::optional<DType> source;
     if (o->source_dtype == "bf16") source = DType::BF16;
     else if (o->source_dtype != "auto" && o->source_dtype != "fp8")

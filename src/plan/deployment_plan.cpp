@@ -157,6 +157,9 @@ DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& i
   l.gpu_memory_utilization = o.utilization;
   l.kv_cache_dtype = o.kv_cache_dtype == "fp8" ? "fp8" : "auto";
   l.platform = o.device ? o.device->platform : Platform::Cuda;
+  l.unified = o.device && o.device->unified;
+  l.enforce_eager = o.enforce_eager.value_or(o.device && o.device->enforce_eager);
+  l.reasoning_parser = o.reasoning_parser;
   l.has_w4a16 = std::any_of(inv.modules.begin(), inv.modules.end(), [](const ModuleBytes& m) { return m.stored == StoredAs::Int4Group; });
   p.launch = make_launch_plan(l);
   return p;

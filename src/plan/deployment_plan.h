@@ -32,7 +32,7 @@ struct DeployOptions {
   double utilization = 0.9;        // vLLM's default --gpu-memory-utilization
   int64_t max_num_seqs = 1;
   int64_t max_model_len = 0;       // 0: the config's max_position_embeddings (vLLM's default)
-  int64_t max_num_batched_tokens = 8192;  // vLLM V1's default for the OpenAI server
+  int64_t max_num_batched_tokens = 8192;  // vLLM V1's OpenAI-server default on large GPUs
   std::string kv_cache_dtype = "bf16";    // "bf16" | "fp8"
   double bandwidth = 0;            // bytes/s per device; 0: the preset's; still 0: no speed ceiling
   std::optional<uint64_t> runtime_reserve;     // per rank; default: the preset's, else 1.5 GiB
@@ -41,6 +41,8 @@ struct DeployOptions {
   ServeTarget target = ServeTarget::Vllm;
   std::string model_for_command;   // what the launch commands load
   std::string served_model_name;
+  std::optional<bool> enforce_eager;       // default: the preset's (false without one)
+  std::string reasoning_parser = "minimax_m2";
 };
 
 struct PrecisionRow {

@@ -26,11 +26,13 @@ std::vector<DevicePreset> make() {
   // ttm.pages_limit=32505856) that the STRIX-2H card points to. The 13.25 GiB runtime reserve is
   // calibrated on a measured two-node run of that checkpoint (kyuz0/amd-strix-halo-vllm-toolboxes
   // PR #56: 24.09 GiB KV per rank at utilization 0.90, 64 seqs, 16384 batched tokens): what vLLM
-  // on ROCm/UMA keeps beyond weights and activations (HIP graphs, RCCL, non-torch memory).
+  // on ROCm/UMA keeps beyond weights and activations (RCCL, allocator, non-torch memory; that run was
+  // eager). Eager by default: HIP graphs measured -15% decode at 512 tokens, -71% at 16K on gfx1151.
   add({"strix-halo", "AMD Ryzen AI Max+ 395 (gfx1151), 128 GiB LPDDR5X-8000 unified, 256-bit bus", 128 * GiB, 124 * GiB,
        256 * GBs, true, Platform::Rocm, 1, 13 * GiB + GiB / 4,
        "256 GB/s = 8000 MT/s x 256 bit (chipsandcheese; ~212 GB/s measured); exposed 124 GiB = kyuz0 toolbox GTT "
-       "(amdgpu.gttsize=126976); runtime reserve 13.25 GiB calibrated on kyuz0/amd-strix-halo-vllm-toolboxes PR #56"});
+       "(amdgpu.gttsize=126976); runtime reserve 13.25 GiB calibrated on kyuz0/amd-strix-halo-vllm-toolboxes PR #56",
+       /*enforce_eager=*/true});
   add({"h100-80g", "NVIDIA H100 SXM 80GB HBM3", 81559 * MiB, 81559 * MiB, 3350 * GBs, false, Platform::Cuda, 8,
        GiB + GiB / 2, "NVIDIA H100 datasheet: 80 GB, 3.35 TB/s; 81559 MiB as nvidia-smi reports"});
   add({"h200", "NVIDIA H200 SXM 141GB HBM3e", 143771 * MiB, 143771 * MiB, 4800 * GBs, false, Platform::Cuda, 8,

@@ -22,6 +22,7 @@ struct DevicePreset {
   int devices_per_node = 1;
   uint64_t runtime_reserve = 0;  // non-torch memory + graph capture per device (see docs/plan.md)
   std::string source;            // where the numbers come from
+  bool enforce_eager = false;    // serve without CUDA/HIP graphs by default
 };
 
 const std::vector<DevicePreset>& device_presets();

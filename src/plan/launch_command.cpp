@@ -66,6 +66,7 @@ LaunchPlan make_launch_plan(const LaunchOptions& o) {
   a.insert(a.end(), {"--tensor-parallel-size", std::to_string(o.tp)});
   if (o.expert_parallel) a.push_back("--enable-expert-parallel");
   a.insert(a.end(), {"--distributed-executor-backend", "ray"});
+  if (o.enforce_eager) a.push_back("--enforce-eager");
   a.insert(a.end(), {"--max-model-len", std::to_string(o.max_model_len)});
   a.insert(a.end(), {"--max-num-seqs", std::to_string(o.max_num_seqs)});
   a.insert(a.end(), {"--max-num-batched-tokens", std::to_string(o.max_num_batched_tokens)});
@@ -74,18 +75,33 @@ LaunchPlan make_launch_plan(const LaunchOptions& o) {
   a.push_back("--trust-remote-code");
   a.push_back("--enable-auto-tool-choice");
   a.insert(a.end(), {"--tool-call-parser", "minimax_m2"});
-  a.insert(a.end(), {"--reasoning-parser", "minimax_m2_append_think"});
+  a.insert(a.end(), {"--reasoning-parser", o.reasoning_parser});
   // MiniMax's recommended sampling (minimax-m2.md §8) as the server's defaults.
   a.insert(a.end(), {"--override-generation-config", R"({"temperature": 1.0, "top_p": 0.95, "top_k": 40})"});
   a.insert(a.end(), {"--host", o.host, "--port", std::to_string(o.port)});
 
   if (o.platform == Platform::Rocm && o.has_w4a16)
     p.env.push_back({"VLLM_USE_TRITON_AWQ", "1"});  // CompressedTensorsWNA16 on ROCm (vLLM PR #27187)
+  if (o.platform == Platform::Rocm && o.unified) {
+    // The STRIX-2H deployment's gfx1151 block: AITER does not support gfx1151 (vLLM #32180); the
+    // rest are its long-context stability settings; Ray must not rewrite ROCR_VISIBLE_DEVICES.
+    for (auto kv : std::initializer_list<std::pair<const char*, const char*>>{
+             {"VLLM_ROCM_USE_AITER", "0"},
+             {"HSA_NO_SCRATCH_RECLAIM", "1"},
+             {"AMDGCN_USE_BUFFER_OPS", "0"},
+             {"PYTORCH_HIP_ALLOC_CONF", "expandable_segments:True"},
+             {"HIP_FORCE_DEV_KERNARG", "1"},
+             {"SAFETENSORS_FAST_GPU", "1"},
+             {"RAY_EXPERIMENTAL_NOSET_ROCR_VISIBLE_DEVICES", "1"}})
+      p.env.push_back({kv.first, kv.second});
+  }
   if (o.nodes > 1) {
-    // Every node: its own address and the interface that links the nodes, for Ray, Gloo and NCCL/RCCL.
+    // Every node: its own address and the interface that links the nodes, for Ray, Gloo and NCCL/RCCL
+    // (no InfiniBand on an Ethernet / Thunderbolt link).
     p.env.push_back({"VLLM_HOST_IP", "<this node's IP>"});
     p.env.push_back({"NCCL_SOCKET_IFNAME", "<interface linking the nodes>"});
     p.env.push_back({"GLOO_SOCKET_IFNAME", "<interface linking the nodes>"});
+    p.env.push_back({"NCCL_IB_DISABLE", "1"});
     p.ray_head = fmt::format("ray start --head --port=6379 --node-ip-address=<HEAD_IP> --num-gpus={}", o.devices_per_node);
     p.ray_worker =
         fmt::format("ray start --address=<HEAD_IP>:6379 --node-ip-address=<WORKER_IP> --num-gpus={}", o.devices_per_node);

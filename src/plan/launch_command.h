@@ -1,8 +1,9 @@
 // The launch plan for a deployment: the `vllm serve` command line with the flags of the published
-// STRIX-2H deployment (tensor parallel size, Ray executor, context and batch limits, memory
-// utilization, MiniMax tool-call / reasoning parsers, generation-config override), the environment
-// it needs, the Ray head/worker commands when it spans machines, and the `mixq serve` equivalent
-// for one machine.
+// STRIX-2H deployment (tensor parallel size, Ray executor, eager mode on gfx1151, context and batch
+// limits, memory utilization, MiniMax tool-call / reasoning parsers, generation-config override),
+// the environment it needs (the STRIX-2H deployment's gfx1151 block on Strix Halo), the Ray
+// head/worker commands when it spans machines, and the `mixq serve` equivalent for one machine.
+// Sources and the parts that could not be verified against the card are listed in docs/plan.md.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,6 +26,9 @@ struct LaunchOptions {
   std::string kv_cache_dtype = "auto";  // "auto" (model dtype) or "fp8"
   Platform platform = Platform::Cuda;
   bool has_w4a16 = false;          // compressed-tensors WNA16 layers present
+  bool unified = false;            // APU (Strix Halo gfx1151): its ROCm environment block applies
+  bool enforce_eager = false;      // no CUDA/HIP graphs
+  std::string reasoning_parser = "minimax_m2";
   std::string host = "0.0.0.0";
   int port = 8000;
 };

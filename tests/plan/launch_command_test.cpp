@@ -26,23 +26,33 @@ TEST(LaunchCommand, TwoNodeStrixFlags) {
   o.devices_per_node = 1;
   o.max_model_len = 196608;
   o.max_num_seqs = 1;
-  o.max_num_batched_tokens = 8192;
+  o.max_num_batched_tokens = 20480;
   o.gpu_memory_utilization = 0.92;
   o.platform = Platform::Rocm;
   o.has_w4a16 = true;
+  o.unified = true;
+  o.enforce_eager = true;
   const LaunchPlan p = make_launch_plan(o);
   const std::vector<std::string> expect = {
       "vllm", "serve", "/models/MiniMax-M2.7-AWQ-G32-STRIX-2H", "--served-model-name", "minimax-m2-7-awq-g32-strix-2h",
-      "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray", "--max-model-len", "196608",
-      "--max-num-seqs", "1", "--max-num-batched-tokens", "8192", "--gpu-memory-utilization", "0.92",
+      "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray", "--enforce-eager", "--max-model-len", "196608",
+      "--max-num-seqs", "1", "--max-num-batched-tokens", "20480", "--gpu-memory-utilization", "0.92",
       "--trust-remote-code", "--enable-auto-tool-choice", "--tool-call-parser", "minimax_m2",
-      "--reasoning-parser", "minimax_m2_append_think", "--override-generation-config",
+      "--reasoning-parser", "minimax_m2", "--override-generation-config",
       R"({"temperature": 1.0, "top_p": 0.95, "top_k": 40})", "--host", "0.0.0.0", "--port", "8000"};
   EXPECT_EQ(p.vllm_args, expect);
   EXPECT_NE(p.vllm_command().find("--override-generation-config '{\"temperature\": 1.0, \"top_p\": 0.95, \"top_k\": 40}'"),
             std::string::npos);
   ASSERT_FALSE(p.env.empty());
   EXPECT_EQ(p.env[0].first, "VLLM_USE_TRITON_AWQ");
+  auto has_env = [&](const std::string& k, const std::string& v) {
+    for (const auto& [a, b] : p.env)
+      if (a == k) return b == v;
+    return false;
+  };
+  EXPECT_TRUE(has_env("VLLM_ROCM_USE_AITER", "0"));
+  EXPECT_TRUE(has_env("NCCL_IB_DISABLE", "1"));
+  EXPECT_TRUE(has_env("RAY_EXPERIMENTAL_NOSET_ROCR_VISIBLE_DEVICES", "1"));
   EXPECT_NE(p.ray_head.find("ray start --head --port=6379"), std::string::npos);
   EXPECT_NE(p.ray_worker.find("--address=<HEAD_IP>:6379"), std::string::npos);
   EXPECT_EQ(p.mixq_args[0], "mixq");
@@ -63,6 +73,7 @@ TEST(LaunchCommand, OneMachineNoRayFp8Kv) {
   const std::string c = p.vllm_command();
   EXPECT_NE(c.find("--kv-cache-dtype fp8"), std::string::npos);
   EXPECT_EQ(c.find("--served-model-name"), std::string::npos);
+  EXPECT_EQ(c.find("--enforce-eager"), std::string::npos);
   // Multiline form: one flag with its value per line.
   EXPECT_NE(p.vllm_command_multiline().find(" \\\n  --tensor-parallel-size 4 \\\n"), std::string::npos);
 }

@@ -47,6 +47,7 @@ TEST(StrixRecipe, WeightsMatchThePublishedShards) {
 }
 
 TEST(StrixRecipe, CardContextCeilingOnTwoBoxes) {
+  // One active sequence (the card's premise), vLLM's default 8192-token prefill chunks.
   const DeployPlan p = make_deploy_plan(m27(), strix(), two_strix(0.92, 1, 8192, 196608));
   EXPECT_GE(p.max_context_one_sequence, 230000);
   EXPECT_LE(p.max_context_one_sequence, 280000);
@@ -78,7 +79,7 @@ TEST(StrixRecipe, LaunchPlanUsesRayAcrossTwoMachines) {
   EXPECT_FALSE(p.launch.ray_head.empty());
   const std::string c = p.launch.vllm_command();
   for (const char* f : {"--tensor-parallel-size 2", "--distributed-executor-backend ray", "--max-model-len 196608",
-                        "--max-num-seqs 1", "--max-num-batched-tokens 8192", "--gpu-memory-utilization 0.92",
-                        "--tool-call-parser minimax_m2", "--reasoning-parser minimax_m2_append_think", "--override-generation-config"})
+                        "--max-num-seqs 1", "--max-num-batched-tokens 8192", "--enforce-eager", "--gpu-memory-utilization 0.92",
+                        "--tool-call-parser minimax_m2", "--reasoning-parser minimax_m2 ", "--override-generation-config"})
     EXPECT_NE(c.find(f), std::string::npos) << f;
 }

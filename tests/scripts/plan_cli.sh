@@ -43,14 +43,15 @@ argv = shlex.split(j["vllm_command"])
 assert argv == j["vllm_argv"], (argv, j["vllm_argv"])
 expect = ["vllm", "serve", "/models/MiniMax-M2.7-AWQ-G32-STRIX-2H",
           "--served-model-name", "minimax-m2-7-awq-g32-strix-2h",
-          "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray",
+          "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray", "--enforce-eager",
           "--max-model-len", "196608", "--max-num-seqs", "1", "--max-num-batched-tokens", "8192",
           "--gpu-memory-utilization", "0.92", "--trust-remote-code", "--enable-auto-tool-choice",
-          "--tool-call-parser", "minimax_m2", "--reasoning-parser", "minimax_m2_append_think",
+          "--tool-call-parser", "minimax_m2", "--reasoning-parser", "minimax_m2",
           "--override-generation-config", '{"temperature": 1.0, "top_p": 0.95, "top_k": 40}',
           "--host", "0.0.0.0", "--port", "8000"]
 assert argv == expect, argv
 assert j["environment"]["VLLM_USE_TRITON_AWQ"] == "1"
+assert j["environment"]["VLLM_ROCM_USE_AITER"] == "0"
 assert j["ray_head_command"].startswith("ray start --head")
 assert j["ray_worker_command"].startswith("ray start --address=")
 PY
