@@ -46,10 +46,17 @@ constexpr size_t kCopyWindow = 64ull << 20;
 struct Source {
   const Checkpoint& ck;
   TensorView view(const std::string& n) const { return ck.view(n); }
+  // The kernel's fault-around maps up to 64 KiB around every faulting page, so touching tensor
+  // N+1 re-maps the tail of an already dropped tensor N; those pages would accumulate (RSS growing
+  // by a few MB per layer). Dropping a slack around each consumed range cleans them up; pages of a
+  // neighbour still to be read are simply faulted in again from the page cache.
+  static constexpr size_t kSlack = 256 << 10;
   void done(const std::string& n) const {
     const auto& sh = ck.shard_of(n);
     const auto& i = ck.info(n);
-    sh.mapped().dont_need(size_t(sh.data_start() + i.begin), size_t(i.end - i.begin));
+    size_t begin = size_t(sh.data_start() + i.begin), end = size_t(sh.data_start() + i.end);
+    begin = begin > kSlack ? begin - kSlack : 0;
+    sh.mapped().dont_need(begin, end + kSlack - begin);
   }
 };
 
