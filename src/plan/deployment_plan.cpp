@@ -45,6 +45,7 @@ DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& i
   DeployPlan p;
   p.origin = inv.origin;
   p.target = o.target;
+  p.devices = o.devices;
   p.device_name = o.device ? o.device->name : "custom";
   // Without a preset, all devices are taken to sit in one machine (no Ray across machines).
   p.devices_per_node = o.devices_per_node > 0 ? o.devices_per_node : (o.device ? o.device->devices_per_node : o.devices);
@@ -173,6 +174,7 @@ nlohmann::json DeployPlan::to_json() const {
   j["device"] = device_name;
   j["tensor_parallel_size"] = layout.tp;
   j["expert_parallel"] = layout.expert_parallel;
+  j["devices"] = devices;
   j["nodes"] = nodes;
   j["devices_per_node"] = devices_per_node;
   j["weights_bytes"] = weights_bytes;

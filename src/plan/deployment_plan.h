@@ -55,7 +55,7 @@ struct DeployPlan {
   std::string origin;
   ParallelLayout layout;
   ShardShape shard;
-  int nodes = 1, devices_per_node = 1;
+  int devices = 1, nodes = 1, devices_per_node = 1;
   std::string device_name;  // preset name or "custom"
   // 1. weights
   uint64_t weights_bytes = 0, weights_bytes_per_rank = 0, file_bytes = 0;

@@ -15,7 +15,7 @@ std::string format_plan_report(const DeployPlan& p) {
     s += '\n';
   };
   line("Deployment: {} on {} device(s) ({}), {} machine(s), tensor parallel {}{}, sizes from the {}",
-       p.target == ServeTarget::Vllm ? "vLLM" : "mixq", p.layout.tp == 1 && p.target == ServeTarget::Mixq ? 1 : p.layout.tp,
+       p.target == ServeTarget::Vllm ? "vLLM" : "mixq", p.devices,
        p.device_name, p.nodes, p.layout.tp, p.layout.expert_parallel ? " + expert parallel" : "", p.origin);
   line("");
   line("1. Weights");
