@@ -62,11 +62,12 @@ ModelSummary summarize_config(const MiniMaxM2Config& cfg) {
     if (fp8 && role_is_linear(e.role) && !kept(e.module)) {
       int64_t sb = ((e.shape[0] + cfg.fp8.block_n - 1) / cfg.fp8.block_n) * ((e.shape[1] + cfg.fp8.block_k - 1) / cfg.fp8.block_k);
       add_to_summary(s, kind, "FP8-block", n, uint64_t(n) + 4 * uint64_t(sb));
-    } else if (fp8 && router) {
-      add_to_summary(s, kind, "F32", n, 4 * uint64_t(n));  // the FP8 release keeps gate and bias in F32
+    } else if (router) {
+      // Router gate and bias are F32 in the FP8 release and in BF16 checkpoints alike (the bundled
+      // tiny model, synth output; vLLM creates the gate with params_dtype=float32).
+      add_to_summary(s, kind, "F32", n, 4 * uint64_t(n));
     } else {
-      add_to_summary(s, kind, router && e.role == Role::CorrectionBias ? "F32" : "BF16", n,
-                     (e.role == Role::CorrectionBias ? 4 : 2) * uint64_t(n));
+      add_to_summary(s, kind, "BF16", n, 2 * uint64_t(n));
     }
   }
   finish(s, cfg);

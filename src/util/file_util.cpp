@@ -15,6 +15,7 @@
 namespace mixq {
 
 std::string read_file(const std::string& path) {
+  if (is_directory(path)) fail("{}: is a directory, expected a file", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open: {}", path, std::strerror(errno));
   std::ostringstream ss;
