@@ -1,15 +1,23 @@
 // Decode-shaped GEMV (batch 1) and prefill-shaped GEMM for each weight format at MiniMax-M2 expert
 // widths, reported as bytes/s of weights streamed and as a fraction of the read bandwidth
-// measured in the same run (kernels/cpu/bandwidth.h), plus GFLOP/s for the prefill shape.
-//   build-engine/engine_kernels_bench --benchmark_min_time=0.5
+// measured in the same run (kernels/cpu/bandwidth.h), plus GFLOP/s against the fp32 FMA peak
+// measured in the same run (kernels/cpu/peak.h).
+//   build-perf/engine_kernels_bench --benchmark_min_time=0.5
+// BM_*Experts: E independent expert matrices of one shape (w1/w3: 1536x3072, w2: 3072x1536), one
+// pool dispatch per matrix as in the decode MoE, E large enough (~170 MB) to stream from DRAM —
+// the shapes and bytes of the llama.cpp Q4_0 side-by-side in docs/perf-engine.md.
+// BM_Memcpy: plain memcpy of the same ~170 MB split over the pool (GB/s of bytes read).
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "kernels/cpu/bandwidth.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/peak.h"
 #include "util/dtype.h"
+#include "util/thread_pool.h"
 
 namespace {
 using namespace mixq::kernels;
@@ -19,6 +27,10 @@ constexpr int64_t N = 1536 * 8, K = 3072;  // 8 experts' w1 rows: 37.7M weights
 double bandwidth() {
   static double bw = measure_read_bandwidth(256ull << 20, 3).bytes_per_second;
   return bw;
+}
+double peak() {
+  static double p = measure_fma_peak().flops_per_second;
+  return p;
 }
 
 struct Data {
@@ -40,10 +52,11 @@ Data& data() {
   return d;
 }
 
-void report(benchmark::State& st, double bytes, int64_t M) {
+void report(benchmark::State& st, double bytes, double flops) {
   st.counters["GB/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
-  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(N) * double(K) * double(M), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  st.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   st.counters["bw_measured_GB/s"] = bandwidth() / 1e9;
+  st.counters["peak_GFLOP/s"] = peak() / 1e9;
 }
 
 void BM_Bf16(benchmark::State& st) {
@@ -51,8 +64,9 @@ void BM_Bf16(benchmark::State& st) {
   const int64_t M = st.range(0);
   std::vector<float> y(size_t(M * N));
   bandwidth();
+  peak();
   for (auto _ : st) parallel_rows(N, 64, [&](int64_t b, int64_t e) { matmul_bf16(d.bf16.data(), K, d.x.data(), M, K, y.data(), N, b, e); });
-  report(st, double(N * K * 2), M);
+  report(st, double(N * K * 2), 2.0 * double(N) * double(K) * double(M));
 }
 void BM_Int4(benchmark::State& st) {
   auto& d = data();
@@ -60,11 +74,77 @@ void BM_Int4(benchmark::State& st) {
   Int4Matrix W{d.packed.data(), d.scales.data(), ScaleType::BF16, N, K, 32};
   std::vector<float> y(size_t(M * N));
   bandwidth();
+  peak();
   for (auto _ : st) parallel_rows(N, 64, [&](int64_t b, int64_t e) { matmul_int4(W, d.x.data(), M, K, y.data(), N, b, e); });
-  report(st, double(N * K / 2 + N * K / 32 * 2), M);
+  report(st, double(N * K / 2 + N * K / 32 * 2), 2.0 * double(N) * double(K) * double(M));
 }
 BENCHMARK(BM_Bf16)->Arg(1)->Arg(32)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Int4)->Arg(1)->Arg(32)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- expert streams (decode GEMV over many distinct matrices) --------------------------------
+constexpr uint64_t kStreamBytes = 170ull << 20;
+
+void BM_Int4Experts(benchmark::State& st) {
+  const int64_t out = st.range(0), in = st.range(1);
+  const uint64_t per = uint64_t(out * in / 2 + out * in / 32 * 2);
+  const int64_t E = int64_t((kStreamBytes + per - 1) / per);
+  std::mt19937 g(2);
+  std::vector<uint32_t> packed(size_t(E * out * in / 8));
+  for (auto& w : packed) w = uint32_t(g());
+  std::vector<uint16_t> scales(size_t(E * out * in / 32), mixq::f32_to_bf16(0.01f));
+  std::vector<float> x(static_cast<size_t>(in), 0.5f), y(static_cast<size_t>(out));
+  std::vector<Int4Matrix> W;
+  for (int64_t e = 0; e < E; ++e)
+    W.push_back({packed.data() + e * out * in / 8, scales.data() + e * out * in / 32, ScaleType::BF16, out, in, 32});
+  bandwidth();
+  for (auto _ : st)
+    for (const auto& w : W)
+      parallel_rows(out, 16, [&](int64_t b, int64_t e) { matmul_int4(w, x.data(), 1, in, y.data(), out, b, e); });
+  report(st, double(per) * double(E), 2.0 * double(out * in) * double(E));
+  st.counters["experts"] = double(E);
+}
+void BM_Bf16Experts(benchmark::State& st) {
+  const int64_t out = st.range(0), in = st.range(1);
+  const uint64_t per = uint64_t(out * in * 2);
+  const int64_t E = int64_t((kStreamBytes + per - 1) / per);
+  std::vector<uint16_t> w(size_t(E * out * in), mixq::f32_to_bf16(0.01f));
+  std::vector<float> x(static_cast<size_t>(in), 0.5f), y(static_cast<size_t>(out));
+  bandwidth();
+  for (auto _ : st)
+    for (int64_t e = 0; e < E; ++e)
+      parallel_rows(out, 16, [&](int64_t b, int64_t en) {
+        matmul_bf16(w.data() + e * out * in, in, x.data(), 1, in, y.data(), out, b, en);
+      });
+  report(st, double(per) * double(E), 2.0 * double(out * in) * double(E));
+  st.counters["experts"] = double(E);
+}
+BENCHMARK(BM_Int4Experts)->Args({1536, 3072})->Args({3072, 1536})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Bf16Experts)->Args({1536, 3072})->Args({3072, 1536})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_Memcpy(benchmark::State& st) {
+  std::vector<uint8_t> a(kStreamBytes, 1), b(kStreamBytes, 0);
+  auto& pool = mixq::ThreadPool::global();
+  const size_t parts = pool.size();
+  bandwidth();
+  for (auto _ : st) {
+    pool.parallel_for(parts, 1, [&](size_t lo, size_t hi, size_t) {
+      for (size_t p = lo; p < hi; ++p) {
+        const size_t s = kStreamBytes * p / parts, e = kStreamBytes * (p + 1) / parts;
+        std::memcpy(b.data() + s, a.data() + s, e - s);
+      }
+    });
+    benchmark::DoNotOptimize(b.data());
+  }
+  report(st, double(kStreamBytes), 0);
+}
+BENCHMARK(BM_Memcpy)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_FmaPeak(benchmark::State& st) {
+  double flops = 0;
+  for (auto _ : st) flops = measure_fma_peak(0.05, 1).flops_per_second;
+  st.counters["peak_GFLOP/s"] = flops / 1e9;
+}
+BENCHMARK(BM_FmaPeak)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

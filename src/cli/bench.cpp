@@ -2,6 +2,9 @@
 // Prefill and decode tokens/s at batch 1 on seeded random token ids, the bytes of weights one
 // decoded token reads (attention + router + k experts per layer + lm_head), the read bandwidth of
 // this machine measured in the same run, and their ratio: % of the memory-bandwidth roofline.
+// Prefill is compute-bound: its matmul GFLOP/s (2 x weights touched per token: attention, router,
+// k experts; the lm_head runs for the last position only and is left out) is reported against the
+// fp32 FMA peak measured in the same run (kernels/cpu/peak.h).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -11,6 +14,7 @@
 #include "cli/command.h"
 #include "kernels/cpu/bandwidth.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/peak.h"
 #include "runtime/model.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -55,15 +59,31 @@ mixq::cli::RunFn setup(CLI::App& app) {
     for (int64_t i = 0; i < o->decode; ++i) m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data());
     const double decode_s = std::chrono::duration<double>(clock::now() - t1).count();
     const auto bw = kernels::measure_read_bandwidth(uint64_t(o->bw_mib) << 20);
+    const auto peak = kernels::measure_fma_peak();
+    double prefill_flops_per_token = 0;
+    for (int l = 0; l < int(m.config().num_hidden_layers); ++l) {
+      const auto& L = m.layer(l);
+      double p = 0;
+      for (const Linear* x : {&L.q, &L.k, &L.v, &L.o, &L.gate}) p += double(x->out()) * double(x->in());
+      double e = 0;
+      for (size_t i = 0; i < L.w1.size(); ++i)
+        e += double(L.w1[i].out()) * double(L.w1[i].in()) + double(L.w2[i].out()) * double(L.w2[i].in()) +
+             double(L.w3[i].out()) * double(L.w3[i].in());
+      p += e / double(L.w1.size()) * double(m.config().num_experts_per_tok);
+      prefill_flops_per_token += 2 * p;
+    }
     const double dec_tps = double(o->decode) / decode_s, pre_tps = double(o->prompt) / prefill_s;
     const uint64_t bpt = m.decode_weight_bytes();
     const double roofline = double(bpt) * dec_tps / bw.bytes_per_second;
+    const double prefill_flops = prefill_flops_per_token * pre_tps;
     if (o->json) {
       nlohmann::json j{{"model", o->model}, {"describe", m.describe()}, {"threads", ThreadPool::global().size()},
                        {"isa", kernels::matmul_target_name()}, {"prompt_tokens", o->prompt}, {"decode_tokens", o->decode},
                        {"prefill_tokens_per_second", pre_tps}, {"decode_tokens_per_second", dec_tps},
                        {"decode_weight_bytes_per_token", bpt}, {"measured_read_bandwidth_bytes_per_second", bw.bytes_per_second},
-                       {"decode_roofline_fraction", roofline}};
+                       {"decode_roofline_fraction", roofline}, {"prefill_matmul_flops_per_second", prefill_flops},
+                       {"measured_fma_peak_flops_per_second", peak.flops_per_second},
+                       {"prefill_peak_fraction", prefill_flops / peak.flops_per_second}};
       fmt::print("{}\n", j.dump(2));
     } else {
       fmt::print("model:      {} ({})\n", o->model, m.describe());
@@ -74,6 +94,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("bandwidth:  {:.2f} GB/s measured (read, {} MiB buffer, best of {})\n", bw.bytes_per_second / 1e9, o->bw_mib, bw.repeats);
       fmt::print("roofline:   {:.1f}% of the memory-bandwidth bound ({:.2f} tok/s possible)\n", 100 * roofline,
                  bw.bytes_per_second / double(bpt));
+      fmt::print("prefill:    {:.1f} GFLOP/s matmul = {:.1f}% of the measured fp32 FMA peak {:.1f} GFLOP/s ({} threads x {} lanes)\n",
+                 prefill_flops / 1e9, 100 * prefill_flops / peak.flops_per_second, peak.flops_per_second / 1e9, peak.threads,
+                 peak.lanes);
     }
     return 0;
   };

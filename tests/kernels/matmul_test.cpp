@@ -148,8 +148,11 @@ std::vector<uint32_t> random_packed(int64_t N, int64_t K, std::mt19937& g) {
 TEST(Matmul, Int4MatchesReferenceBf16AndF32Scales) {
   for_each_target([&] {
   std::mt19937 g(4);
-  const Case cases[] = {{1, 1, 32}, {1, 7, 96}, {3, 13, 64}, {5, 9, 320}, {1, 37, 3072 / 8}, {6, 130, 256}, {33, 5, 128}};
-  for (int64_t G : {32, 64, 16}) {
+  // K multiples of 128 take the word-native kernel (K % 8L == 0), the others the even/odd one;
+  // G = 128 puts a whole 8L chunk inside one group, G = 32/64 several groups per chunk.
+  const Case cases[] = {{1, 1, 32}, {1, 7, 96}, {3, 13, 64}, {5, 9, 320}, {1, 37, 3072 / 8}, {6, 130, 256},
+                        {33, 5, 128}, {1, 8, 3072}, {3, 11, 1536}, {37, 6, 256}};
+  for (int64_t G : {32, 64, 16, 128}) {
     for (auto c : cases) {
       if (c.K % G) continue;
       auto packed = random_packed(c.N, c.K, g);

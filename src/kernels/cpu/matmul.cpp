@@ -30,20 +30,23 @@ constexpr int kRowTile = 4;
 constexpr int kTokTile = 4;
 constexpr int64_t kTokBlock = 32;
 
+// Software prefetch for the weight streams. A row tile reads NR rows side by side, i.e. NR short
+// interleaved streams (an INT4 row at K = 3072 is 1.5 KB) that restart at every tile, which the
+// hardware stream prefetchers pick up late. The rows of consecutive tiles are contiguous, so while
+// a tile consumes NR cache lines per step, the same number of lines is prefetched (into L2) on a
+// linear pointer two tiles ahead: the prefetch runs exactly as fast as the consumption and has
+// the next tiles in flight before their streams start. Prefetching past the matrix end is harmless
+// (prefetches do not fault). pf == nullptr disables it (token tiles after the first re-read
+// cached rows).
+HWY_INLINE void PrefetchLines(const uint8_t* pf, int64_t bytes) {
+  for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(pf + b, 0, 2);
+}
+
 // ---- per-row weight decoders: Load(df, k) = weights [k, k+L) of the row as exact fp32 ----------
 struct F32Row {
   const float* w;
   HWY_INLINE VF Load(DF df, int64_t k) const { return hn::LoadU(df, w + k); }
   HWY_INLINE float Scalar(int64_t k) const { return w[k]; }
-};
-struct Bf16Row {
-  const uint16_t* w;
-  HWY_INLINE VF Load(DF df, int64_t k) const {
-    const hn::Rebind<uint16_t, DF> d16;
-    const hn::RebindToUnsigned<DF> du;
-    return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, w + k))));
-  }
-  HWY_INLINE float Scalar(int64_t k) const { return bf16_to_f32(w[k]); }
 };
 // e4m3 -> f32 by moving the 7 exponent/mantissa bits into f32 position (an f32 with the value
 // 2^-120 * x, denormals included) and multiplying by 2^120: exact. Requires block_k % L == 0 and a
@@ -124,9 +127,103 @@ void MatmulF32(const float* W, int64_t K, const float* X, int64_t M, int64_t ldx
   Drive([&](int64_t n) { return F32Row{W + n * K}; }, K, X, M, ldx, Y, ldy, n0, n1);
 }
 
+// ---- activation layouts shared by the paired kernels ---------------------------------------
+// Even/odd split per chunk of 2L: o[b + j] = x[b + 2j], o[b + L + j] = x[b + 2j + 1] for every
+// whole chunk; the tail (K % 2L values) is copied as is.
+HWY_INLINE void PermuteEvenOdd(const float* x, int64_t K, float* o) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df));
+  int64_t b = 0;
+  for (; b + 2 * L <= K; b += 2 * L) {
+#if HWY_TARGET == HWY_SCALAR
+    o[b] = x[b];
+    o[b + 1] = x[b + 1];
+#else
+    const VF a = hn::LoadU(df, x + b), c = hn::LoadU(df, x + b + L);
+    hn::StoreU(hn::ConcatEven(df, c, a), df, o + b);
+    hn::StoreU(hn::ConcatOdd(df, c, a), df, o + b + L);
+#endif
+  }
+  for (; b < K; ++b) o[b] = x[b];
+}
+
+// ---- BF16 ---------------------------------------------------------------------------------------
+// One full-width load of 2L bf16 weights = L uint32 pairs; (pair << 16) is the even element as
+// fp32 and (pair & 0xFFFF0000) the odd one: two ALU ops per 2L weights instead of two widening
+// shuffles, and no cross-lane work. The activations are in even/odd order (PermuteEvenOdd).
+template <int MT, int NR>
+HWY_INLINE void Bf16PairTile(const uint16_t* const* rows, int64_t K, const float* Xp, int64_t ldxp, float* Y,
+                             int64_t ldy, const uint8_t* pf) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const auto hi_mask = hn::Set(du, 0xFFFF0000u);
+  VF acc[MT][NR];
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) acc[t][r] = hn::Zero(df);
+  int64_t k = 0;
+  const int64_t step_bytes = NR * 2 * L * 2;  // NR rows x 2L bf16 per step
+  for (; k + 2 * L <= K; k += 2 * L) {
+    if (pf) {
+      PrefetchLines(pf, step_bytes);
+      pf += step_bytes;
+    }
+    VF we[NR], wo[NR];
+    for (int r = 0; r < NR; ++r) {
+      const auto v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(rows[r] + k));
+      we[r] = hn::BitCast(df, hn::ShiftLeft<16>(v));
+      wo[r] = hn::BitCast(df, hn::And(v, hi_mask));
+    }
+    for (int t = 0; t < MT; ++t) {
+      const VF xe = hn::LoadU(df, Xp + t * ldxp + k);
+      const VF xo = hn::LoadU(df, Xp + t * ldxp + k + L);
+      for (int r = 0; r < NR; ++r) {
+        acc[t][r] = hn::MulAdd(we[r], xe, acc[t][r]);
+        acc[t][r] = hn::MulAdd(wo[r], xo, acc[t][r]);
+      }
+    }
+  }
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) {
+      float s = hn::GetLane(hn::SumOfLanes(df, acc[t][r]));
+      for (int64_t kk = k; kk < K; ++kk) s += Xp[t * ldxp + kk] * bf16_to_f32(rows[r][kk]);
+      Y[t * ldy + r] = s;
+    }
+}
+
+template <int NR>
+HWY_INLINE void Bf16PairTokLoop(const uint16_t* const* rows, int64_t K, const float* Xp, int64_t mb, int64_t ldxp,
+                                float* Y, int64_t ldy, const uint8_t* pf) {
+  int64_t t = 0;
+  for (; t + kTokTile <= mb; t += kTokTile, pf = nullptr)
+    Bf16PairTile<kTokTile, NR>(rows, K, Xp + t * ldxp, ldxp, Y + t * ldy, ldy, pf);
+  switch (mb - t) {
+    case 3: Bf16PairTile<3, NR>(rows, K, Xp + t * ldxp, ldxp, Y + t * ldy, ldy, pf); break;
+    case 2: Bf16PairTile<2, NR>(rows, K, Xp + t * ldxp, ldxp, Y + t * ldy, ldy, pf); break;
+    case 1: Bf16PairTile<1, NR>(rows, K, Xp + t * ldxp, ldxp, Y + t * ldy, ldy, pf); break;
+    default: break;
+  }
+}
+
 void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
                 int64_t n0, int64_t n1) {
-  Drive([&](int64_t n) { return Bf16Row{W + n * K}; }, K, X, M, ldx, Y, ldy, n0, n1);
+  thread_local std::vector<float> xp;
+  xp.resize(size_t(std::min(M, kTokBlock) * K));
+  for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
+    const int64_t mb = std::min(kTokBlock, M - m0);
+    for (int64_t t = 0; t < mb; ++t) PermuteEvenOdd(X + (m0 + t) * ldx, K, xp.data() + t * K);
+    float* Yb = Y + m0 * ldy;
+    int64_t n = n0;
+    for (; n + kRowTile <= n1; n += kRowTile) {
+      const uint16_t* rows[kRowTile] = {W + n * K, W + (n + 1) * K, W + (n + 2) * K, W + (n + 3) * K};
+      const uint8_t* pf = reinterpret_cast<const uint8_t*>(rows[0]) + 2 * kRowTile * K * 2;
+      Bf16PairTokLoop<kRowTile>(rows, K, xp.data(), mb, K, Yb + n, ldy, pf);
+    }
+    for (; n < n1; ++n) {
+      const uint16_t* rows[1] = {W + n * K};
+      Bf16PairTokLoop<1>(rows, K, xp.data(), mb, K, Yb + n, ldy, nullptr);
+    }
+  }
 }
 
 bool Fp8Supported(int64_t block_k) {
@@ -219,11 +316,8 @@ bool Int4Supported(int64_t K, int64_t G) {
   return G > 0 && K % G == 0 && G % (2 * int64_t(hn::Lanes(df))) == 0;
 }
 
-void MatmulInt4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
-                int64_t n1) {
-  if (!Int4Supported(W.K, W.group)) return matmul_int4_ref(W, X, M, ldx, Y, ldy, n0, n1);
-  const DF df;
-  const int64_t L = int64_t(hn::Lanes(df));
+void Int4EvenOdd(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+                 int64_t n1) {
   const int64_t K = W.K, G = W.group, gpr = W.groups_per_row();
   const int64_t bytes_per_row = W.words_per_row() * 4;
   const uint8_t* base = reinterpret_cast<const uint8_t*>(W.packed);
@@ -238,20 +332,7 @@ void MatmulInt4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, flo
   };
   for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
     const int64_t mb = std::min(kTokBlock, M - m0);
-    for (int64_t t = 0; t < mb; ++t) {
-      const float* x = X + (m0 + t) * ldx;
-      float* o = xp.data() + t * K;
-      for (int64_t b = 0; b < K; b += 2 * L) {
-#if HWY_TARGET == HWY_SCALAR
-        o[b] = x[b];
-        o[b + 1] = x[b + 1];
-#else
-        const VF a = hn::LoadU(df, x + b), c = hn::LoadU(df, x + b + L);
-        hn::StoreU(hn::ConcatEven(df, c, a), df, o + b);
-        hn::StoreU(hn::ConcatOdd(df, c, a), df, o + b + L);
-#endif
-      }
-    }
+    for (int64_t t = 0; t < mb; ++t) PermuteEvenOdd(X + (m0 + t) * ldx, K, xp.data() + t * K);
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
     for (; n + kRowTile <= n1; n += kRowTile) {
@@ -269,6 +350,219 @@ void MatmulInt4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, flo
       Int4TokLoop<1>(rows, srows, K, G, xp.data(), mb, K, Yb + n, ldy);
     }
   }
+}
+
+
+// ---- INT4, word-native (the decode path) ----------------------------------------------------
+// A chunk of 8L weights is L packed words, loaded as one vector. Nibble i of every word (bits
+// 4i..4i+3, element 8j+i of word j) becomes L fp32 weights by one shift and one lookup into the
+// constant table {u - 8}; the activations are permuted once per call so that lane j of step i meets
+// x[8j + i] (PermuteWordNibbles). Per 8L weights and row that is 1 load, 7 shifts, 8 lookups and
+// 8 FMAs; the group scale is applied once per chunk and row (lane j belongs to group
+// (chunk * 8L + 8j) / G), not once per weight. For one token the 8 products are summed unscaled
+// into a temporary and folded into the accumulator times the scale vector; for a token tile the
+// decoded weights are scaled once and reused by every token.
+// Preconditions (Int4WordSupported): L >= 8, K % 8L == 0, G % 8 == 0, and either G % 8L == 0
+// (chunk inside one group) or 8L % G == 0 with at most 4 groups per chunk (one 128-bit scale load).
+
+using DU = hn::RebindToUnsigned<DF>;
+using VU = hn::Vec<DU>;
+
+template <int i>
+HWY_INLINE VF Nibble(VU v, VF lut) {
+  const DF df;
+  const VU s = hn::ShiftRight<4 * i>(v);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  return VF{_mm512_permutexvar_ps(s.raw, lut.raw)};  // uses only the low 4 index bits: no mask
+#else
+  const DU du;
+  const hn::RebindToSigned<DF> di;
+  if constexpr (hn::MaxLanes(DF()) == 16) {
+    return hn::TableLookupLanes(lut, hn::IndicesFromVec(df, hn::And(s, hn::Set(du, 0xFu))));
+  } else {
+    (void)lut;
+    return hn::ConvertTo(df, hn::Sub(hn::BitCast(di, hn::And(s, hn::Set(du, 0xFu))), hn::Set(di, 8)));
+  }
+#endif
+}
+
+// xw[c + i*L + j] = x[c + 8j + i] for every chunk c of 8L values (K % 8L == 0).
+HWY_INLINE void PermuteWordNibbles(const float* x, int64_t K, int64_t L, float* o) {
+  for (int64_t c = 0; c < K; c += 8 * L)
+    for (int64_t j = 0; j < L; ++j)
+      for (int64_t i = 0; i < 8; ++i) o[c + i * L + j] = x[c + 8 * j + i];
+}
+
+template <int MT, int NR>
+HWY_INLINE void Int4WordChunk(const VU* v, const VF* sv, VF lut, const float* Xw, int64_t ldx, int64_t c,
+                              VF (&acc)[MT][NR]) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const float* x = Xw + c;
+  if constexpr (MT == 1) {
+    VF tmp[NR];
+#define MIXQ_NIB(I)                                                                        \
+  {                                                                                        \
+    const VF xi = hn::LoadU(df, x + (I) * L);                                              \
+    for (int r = 0; r < NR; ++r)                                                           \
+      tmp[r] = (I) == 0 ? hn::Mul(Nibble<I>(v[r], lut), xi) : hn::MulAdd(Nibble<I>(v[r], lut), xi, tmp[r]); \
+  }
+    MIXQ_NIB(0) MIXQ_NIB(1) MIXQ_NIB(2) MIXQ_NIB(3) MIXQ_NIB(4) MIXQ_NIB(5) MIXQ_NIB(6) MIXQ_NIB(7)
+#undef MIXQ_NIB
+    for (int r = 0; r < NR; ++r) acc[0][r] = hn::MulAdd(tmp[r], sv[r], acc[0][r]);
+  } else {
+#define MIXQ_NIB(I)                                                        \
+  {                                                                        \
+    VF xi[MT];                                                             \
+    for (int t = 0; t < MT; ++t) xi[t] = hn::LoadU(df, x + t * ldx + (I) * L); \
+    for (int r = 0; r < NR; ++r) {                                         \
+      const VF w = hn::Mul(Nibble<I>(v[r], lut), sv[r]);                   \
+      for (int t = 0; t < MT; ++t) acc[t][r] = hn::MulAdd(w, xi[t], acc[t][r]); \
+    }                                                                      \
+  }
+    MIXQ_NIB(0) MIXQ_NIB(1) MIXQ_NIB(2) MIXQ_NIB(3) MIXQ_NIB(4) MIXQ_NIB(5) MIXQ_NIB(6) MIXQ_NIB(7)
+#undef MIXQ_NIB
+  }
+}
+
+// rows: NR packed rows; srows: their fp32 scales (padded by 4 floats for the 128-bit loads).
+template <int MT, int NR>
+HWY_INLINE void Int4WordTile(const uint32_t* const* rows, const float* const* srows, int64_t K, int64_t G,
+                             const float* Xw, int64_t ldx, float* Y, int64_t ldy, const uint8_t* pf) {
+  const DF df;
+  const DU du;
+  const hn::RebindToSigned<DF> di;
+  const int64_t L = int64_t(hn::Lanes(df)), C = 8 * L;
+  HWY_ALIGN float lut_v[16];
+  for (int i = 0; i < 16; ++i) lut_v[i] = float(i - 8);
+  const VF lut = hn::LoadU(df, lut_v);  // first L entries used only on 16-lane targets
+  VF acc[MT][NR];
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) acc[t][r] = hn::Zero(df);
+  VU v[NR];
+  VF sv[NR];
+  if (G % C == 0) {
+    const int64_t cpg = G / C;
+    for (int64_t g = 0, c = 0; c < K; ++g) {
+      for (int r = 0; r < NR; ++r) sv[r] = hn::Set(df, srows[r][g]);
+      for (int64_t cc = 0; cc < cpg; ++cc, c += C) {
+        if (pf) {
+          PrefetchLines(pf, NR * L * 4);
+          pf += NR * L * 4;
+        }
+        for (int r = 0; r < NR; ++r) v[r] = hn::LoadU(du, rows[r] + c / 8);
+        Int4WordChunk<MT, NR>(v, sv, lut, Xw, ldx, c, acc);
+      }
+    }
+  } else {
+    HWY_ALIGN int32_t sidx_v[16];
+    for (int64_t j = 0; j < 16; ++j) sidx_v[j] = int32_t(8 * j / G);
+    const auto sidx = hn::IndicesFromVec(df, hn::Load(di, sidx_v));
+    const int64_t gpc = C / G;
+    for (int64_t c = 0, g = 0; c < K; c += C, g += gpc) {
+      if (pf) {
+        PrefetchLines(pf, NR * L * 4);
+        pf += NR * L * 4;
+      }
+      for (int r = 0; r < NR; ++r) {
+        sv[r] = hn::TableLookupLanes(hn::LoadDup128(df, srows[r] + g), sidx);
+        v[r] = hn::LoadU(du, rows[r] + c / 8);
+      }
+      Int4WordChunk<MT, NR>(v, sv, lut, Xw, ldx, c, acc);
+    }
+  }
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) Y[t * ldy + r] = hn::GetLane(hn::SumOfLanes(df, acc[t][r]));
+}
+
+template <int NR>
+HWY_INLINE void Int4WordTokLoop(const uint32_t* const* rows, const float* const* srows, int64_t K, int64_t G,
+                                const float* Xw, int64_t mb, int64_t ldx, float* Y, int64_t ldy, const uint8_t* pf) {
+  int64_t t = 0;
+  for (; t + kTokTile <= mb; t += kTokTile, pf = nullptr)
+    Int4WordTile<kTokTile, NR>(rows, srows, K, G, Xw + t * ldx, ldx, Y + t * ldy, ldy, pf);
+  switch (mb - t) {
+    case 3: Int4WordTile<3, NR>(rows, srows, K, G, Xw + t * ldx, ldx, Y + t * ldy, ldy, pf); break;
+    case 2: Int4WordTile<2, NR>(rows, srows, K, G, Xw + t * ldx, ldx, Y + t * ldy, ldy, pf); break;
+    case 1: Int4WordTile<1, NR>(rows, srows, K, G, Xw + t * ldx, ldx, Y + t * ldy, ldy, pf); break;
+    default: break;
+  }
+}
+
+bool Int4WordSupported(int64_t K, int64_t G) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), C = 8 * L;
+  if (L < 8 || K % C != 0 || G <= 0 || G % 8 != 0 || K % G != 0) return false;
+  return G % C == 0 || (C % G == 0 && C / G <= 4);
+}
+
+HWY_INLINE int64_t ScaleSize(const Int4Matrix& W) { return W.scale_type == ScaleType::F32 ? 4 : 2; }
+HWY_INLINE const uint8_t* ScaleBytes(const Int4Matrix& W, int64_t n) {
+  return static_cast<const uint8_t*>(W.scale) + n * W.groups_per_row() * ScaleSize(W);
+}
+
+// Row scales of one row as fp32 into s[0, gpr) (+ 4 padding floats for LoadDup128).
+HWY_INLINE void RowScales(const Int4Matrix& W, int64_t n, float* s) {
+  const int64_t gpr = W.groups_per_row();
+  if (W.scale_type == ScaleType::F32) {
+    const float* src = static_cast<const float*>(W.scale) + n * gpr;
+    std::copy(src, src + gpr, s);
+  } else {
+    const DF df;
+    const DU du;
+    const hn::Rebind<uint16_t, DF> d16;
+    const int64_t L = int64_t(hn::Lanes(df));
+    const uint16_t* src = static_cast<const uint16_t*>(W.scale) + n * gpr;
+    int64_t g = 0;
+    for (; g + L <= gpr; g += L)
+      hn::StoreU(hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, src + g)))), df, s + g);
+    for (; g < gpr; ++g) s[g] = bf16_to_f32(src[g]);
+  }
+  for (int i = 0; i < 4; ++i) s[gpr + i] = 0.f;
+}
+
+void Int4Word(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+              int64_t n1) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const int64_t K = W.K, G = W.group, gpr = W.groups_per_row(), wpr = W.words_per_row();
+  thread_local std::vector<float> xw, sbuf;
+  xw.resize(size_t(std::min(M, kTokBlock) * K));
+  sbuf.resize(size_t(kRowTile * (gpr + 4)));
+  for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
+    const int64_t mb = std::min(kTokBlock, M - m0);
+    for (int64_t t = 0; t < mb; ++t) PermuteWordNibbles(X + (m0 + t) * ldx, K, L, xw.data() + t * K);
+    float* Yb = Y + m0 * ldy;
+    int64_t n = n0;
+    for (; n + kRowTile <= n1; n += kRowTile) {
+      const uint32_t* rows[kRowTile];
+      const float* srows[kRowTile];
+      for (int r = 0; r < kRowTile; ++r) {
+        rows[r] = W.packed + (n + r) * wpr;
+        float* s = sbuf.data() + r * (gpr + 4);
+        RowScales(W, n + r, s);
+        srows[r] = s;
+      }
+      // Prefetch two tiles ahead: the weights linearly as they are consumed, the next tile's scales
+      // (read at its start) in one go.
+      const uint8_t* pf = reinterpret_cast<const uint8_t*>(rows[0] + 2 * kRowTile * wpr);
+      PrefetchLines(ScaleBytes(W, n + kRowTile), kRowTile * gpr * ScaleSize(W));
+      Int4WordTokLoop<kRowTile>(rows, srows, K, G, xw.data(), mb, K, Yb + n, ldy, pf);
+    }
+    for (; n < n1; ++n) {
+      RowScales(W, n, sbuf.data());
+      const uint32_t* rows[1] = {W.packed + n * wpr};
+      const float* srows[1] = {sbuf.data()};
+      Int4WordTokLoop<1>(rows, srows, K, G, xw.data(), mb, K, Yb + n, ldy, nullptr);
+    }
+  }
+}
+
+void MatmulInt4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+                int64_t n1) {
+  if (Int4WordSupported(W.K, W.group)) return Int4Word(W, X, M, ldx, Y, ldy, n0, n1);
+  if (Int4Supported(W.K, W.group)) return Int4EvenOdd(W, X, M, ldx, Y, ldy, n0, n1);
+  matmul_int4_ref(W, X, M, ldx, Y, ldy, n0, n1);
 }
 
 }  // namespace HWY_NAMESPACE
