@@ -37,19 +37,24 @@ float awq_mse_loss(std::span<const float> ref, std::span<const float> out, std::
   const int64_t total = int64_t(ref.size());
   std::vector<int64_t> one{total};
   std::span<const int64_t> batches = batch_numel.empty() ? std::span<const int64_t>(one) : batch_numel;
-  float acc = 0.0f;
-  int64_t pos = 0;
-  for (int64_t n : batches) {
-    MIXQ_ASSERT(pos + n <= total);
-    float sum = 0.0f;
-    for (int64_t i = pos; i < pos + n; ++i) {
-      const float d = round_bf16(round_bf16(ref[size_t(i)]) - round_bf16(out[size_t(i)]));
-      sum += round_bf16(d * d);
+  std::vector<int64_t> start(batches.size() + 1, 0);
+  for (size_t b = 0; b < batches.size(); ++b) start[b + 1] = start[b] + batches[b];
+  MIXQ_ASSERT(start.back() == total);
+  // Batches in parallel, each summed in element order; the bf16 batch sums are then added in batch
+  // order, so the loss does not depend on the thread count.
+  std::vector<float> batch_sum(batches.size());
+  ThreadPool::global().parallel_for(batches.size(), 1, [&](size_t bb, size_t be, size_t) {
+    for (size_t b = bb; b < be; ++b) {
+      float sum = 0.0f;
+      for (int64_t i = start[b]; i < start[b + 1]; ++i) {
+        const float d = round_bf16(round_bf16(ref[size_t(i)]) - round_bf16(out[size_t(i)]));
+        sum += round_bf16(d * d);
+      }
+      batch_sum[b] = round_bf16(sum);
     }
-    acc += round_bf16(sum);
-    pos += n;
-  }
-  MIXQ_ASSERT(pos == total);
+  });
+  float acc = 0.0f;
+  for (float v : batch_sum) acc += v;
   return total == 0 ? 0.0f : acc / float(total);
 }
 
