@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/matmul.h"
 #include "runtime/model.h"
 #include "util/dtype.h"
 #include "util/error.h"
@@ -85,9 +86,21 @@ void Model::attention_block(int l, const float* x, int64_t T, int64_t pos0, KvCa
   const auto& L = layers_[size_t(l)];
   const int64_t Q = cfg_.q_width(), KV = cfg_.kv_width(), d = cfg_.head_dim;
   std::vector<float> q(static_cast<size_t>(T * Q)), k(static_cast<size_t>(T * KV)), v(static_cast<size_t>(T * KV)), attn(static_cast<size_t>(T * Q));
-  L.q.forward(x, T, q.data());
-  L.k.forward(x, T, k.data());
-  L.v.forward(x, T, v.data());
+  // q, k and v in one pool dispatch over their stacked output rows (a chunk may span two of them):
+  // one wake-up instead of three, and both threads stay busy across the k/v tails.
+  {
+    const Linear* lin[3] = {&L.q, &L.k, &L.v};
+    float* dst[3] = {q.data(), k.data(), v.data()};
+    const int64_t end[3] = {Q, Q + KV, Q + 2 * KV};
+    const int64_t threads = int64_t(ThreadPool::global().size());
+    kernels::parallel_rows(end[2], std::max<int64_t>(16, end[2] / (threads * 4)), [&](int64_t b, int64_t e) {
+      for (int i = 0; i < 3; ++i) {
+        const int64_t lo = i == 0 ? 0 : end[i - 1];
+        const int64_t s = std::max<int64_t>(b, lo), t = std::min<int64_t>(e, end[i]);
+        if (s < t) lin[i]->rows(x, T, lin[i]->in(), dst[i], lin[i]->out(), s - lo, t - lo);
+      }
+    });
+  }
   // QK-norm over the whole projection (all heads together), before the head split.
   rms_norm(q.data(), L.q_norm.data(), T, Q, cfg_.rms_norm_eps, q.data());
   rms_norm(k.data(), L.k_norm.data(), T, KV, cfg_.rms_norm_eps, k.data());
