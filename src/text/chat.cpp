@@ -91,7 +91,8 @@ nlohmann::ordered_json ChatTemplate::context(const nlohmann::ordered_json& reque
   ctx["messages"] = parse_tool_call_arguments(request["messages"]);
   if (!ctx.contains("tools")) ctx["tools"] = nullptr;
   if (!ctx.contains("documents")) ctx["documents"] = nullptr;
-  ctx["add_generation_prompt"] = request.value("add_generation_prompt", false);
+  // Any JSON value is accepted and passed through (the template tests its truthiness).
+  if (!request.contains("add_generation_prompt")) ctx["add_generation_prompt"] = false;
   return ctx;
 }
 

@@ -42,7 +42,7 @@ for (const line of fs.readFileSync(reqFile, 'utf8').split('\n')) {
     ctx.messages = postprocess(req.messages);
     if (!('tools' in req)) ctx.tools = null;
     if (!('documents' in req)) ctx.documents = null;
-    ctx.add_generation_prompt = req.add_generation_prompt ?? false;
+    if (!('add_generation_prompt' in req)) ctx.add_generation_prompt = false;
     out.push(JSON.stringify({ prompt: tmpl.render(ctx) }));
   } catch (e) {
     out.push(JSON.stringify({ error: String(e.message || e) }));
