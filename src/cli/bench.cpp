@@ -7,6 +7,7 @@
 // fp32 FMA peak measured in the same run (kernels/cpu/peak.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -47,10 +48,15 @@ mixq::cli::RunFn setup(CLI::App& app) {
     for (auto& x : ids) x = tok(rng);
     KvCache cache(m.config(), o->prompt + o->decode + 1, parse_kv_type(o->kv));
     std::vector<float> logits(static_cast<size_t>(V));
-    // Warm-up: one decode step touches the attention, router and head weights once.
+    // Warm-up (untimed): a prefill of up to 64 other tokens routes to (nearly) every expert, so the
+    // timed runs see steady state: weight pages mapped (a first touch of an mmap'd 4 KB page is a
+    // page fault, ~80k of them per token at these widths) and the thread pool and workspaces live.
     {
-      KvCache warm(m.config(), 2, parse_kv_type(o->kv));
-      m.forward(ids.data(), 1, warm, nullptr, logits.data());
+      const int64_t w = std::min<int64_t>(64, o->prompt + o->decode);
+      std::vector<int32_t> wids(static_cast<size_t>(w));
+      for (auto& x : wids) x = tok(rng);
+      KvCache warm(m.config(), w + 1, parse_kv_type(o->kv));
+      m.forward(wids.data(), w, warm, nullptr, logits.data());
     }
     auto t0 = clock::now();
     m.forward(ids.data(), o->prompt, cache, nullptr, logits.data());
