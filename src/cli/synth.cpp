@@ -1,5 +1,7 @@
 // mixq synth --output DIR [--format bf16|fp8] [--seed N] [--max-shard-size BYTES] [--from-config FILE]
 //            [--hidden-size N --layers N ...] [--outlier-channels K --outlier-scale X]
+//       mixq synth --from MODEL --output DIR [--outlier-channels K] [--outlier-scale LO:HI] [--seed N]
+//            (a function-preserving outlier variant of a BF16 checkpoint, model/outlier_variant.h)
 // Writes a seeded, deterministic MiniMax-M2-shaped checkpoint (same arguments -> identical bytes).
 // Architecture fields start from a small default (or --from-config) and each flag overrides one.
 #include <fmt/format.h>
@@ -8,6 +10,7 @@
 
 #include "cli/command.h"
 #include "model/minimax_m2_config.h"
+#include "model/outlier_variant.h"
 #include "model/synth.h"
 #include "util/byte_size.h"
 #include "util/error.h"
@@ -16,10 +19,9 @@
 namespace {
 
 struct Opts {
-  std::string output, format = "bf16", max_shard = "2GB", from_config;
+  std::string output, format = "bf16", max_shard = "2GB", from_config, from, outlier_scale = "20";
   uint64_t seed = 0;
   int outlier_channels = 4;
-  float outlier_scale = 20.0f;
   std::optional<int64_t> hidden, inter, layers, heads, kv_heads, head_dim, rotary_dim, experts, topk, vocab, max_pos,
       bos, eos;
   std::optional<double> rope_theta, eps;
@@ -53,9 +55,42 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_flag("--no-routing-bias", o->no_routing_bias, "use_routing_bias = false");
   app.add_flag("--tie-word-embeddings", o->tie, "tie_word_embeddings = true (no lm_head tensor)");
   app.add_option("--outlier-channels", o->outlier_channels, "Outlier input channels per layer (default 4)");
-  app.add_option("--outlier-scale", o->outlier_scale, "Their post-attention norm gain (default 20)");
+  app.add_option("--outlier-scale", o->outlier_scale,
+                 "Their post-attention norm gain X (default 20), or with --from a range LO:HI (uniform per channel, seeded)");
+  app.add_option("--from", o->from,
+                 "Instead of generating: write a function-preserving outlier variant of this BF16 model (norm gain x alpha, "
+                 "gate/w1/w3 input columns / alpha)");
   return [o]() -> int {
     using namespace mixq;
+    float lo = 0, hi = 0;
+    {
+      const std::string& t = o->outlier_scale;
+      auto colon = t.find(':');
+      try {
+        size_t used = 0;
+        lo = std::stof(t.substr(0, colon), &used);
+        if (used != t.substr(0, colon).size()) throw std::invalid_argument(t);
+        hi = lo;
+        if (colon != std::string::npos) {
+          hi = std::stof(t.substr(colon + 1), &used);
+          if (used != t.size() - colon - 1) throw std::invalid_argument(t);
+        }
+      } catch (const std::exception&) {
+        fail("--outlier-scale '{}': expected a number X or a range LO:HI", t);
+      }
+      if (!(lo > 0) || !(hi >= lo)) fail("--outlier-scale '{}': need 0 < LO <= HI", t);
+    }
+    if (!o->from.empty()) {
+      OutlierVariantOptions ov;
+      ov.channels = o->outlier_channels;
+      ov.scale_lo = lo;
+      ov.scale_hi = hi;
+      ov.seed = o->seed;
+      write_outlier_variant(o->from, o->output, ov);
+      MIXQ_INFO("synth: wrote outlier variant of {} into {} ({} channels per layer, gain {}..{})", o->from, o->output, ov.channels, lo, hi);
+      return 0;
+    }
+    if (lo != hi) fail("--outlier-scale '{}': a range is only for --from (synthetic models use one gain)", o->outlier_scale);
     SynthOptions s;
     s.config = o->from_config.empty() ? default_synth_config() : load_minimax_m2_config(o->from_config);
     auto& c = s.config;
@@ -93,7 +128,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
     s.seed = o->seed;
     s.max_shard_bytes = parse_byte_size(o->max_shard, "--max-shard-size");
     s.outlier_channels = o->outlier_channels;
-    s.outlier_scale = o->outlier_scale;
+    s.outlier_scale = lo;
     write_synthetic_model(s, o->output);
     MIXQ_INFO("synth: wrote {} ({} layers, hidden {}, {} experts top-{}, {})", o->output, c.num_hidden_layers, c.hidden_size,
               c.num_local_experts, c.num_experts_per_tok, s.fp8 ? "FP8-block" : "BF16");
