@@ -15,6 +15,7 @@
 #include <set>
 
 #include "io/checkpoint.h"
+#include "io/safetensors_reader.h"
 #include "io/safetensors_writer.h"
 #include "model/tensor_table.h"
 #include "util/dtype.h"
@@ -172,6 +173,28 @@ void remove_stale_outputs(const std::string& dir, const std::set<std::string>& k
   std::remove(path_join(dir, "config.json").c_str());  // written last: marks a complete model
 }
 
+// Resuming or replacing is only for our own earlier output: a directory holding any other
+// safetensors file (a real model) is refused rather than overwritten.
+void refuse_foreign_model(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> files;
+  while (auto* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) files.push_back(n);
+  }
+  closedir(d);
+  for (const auto& n : files) {
+    bool ours = false;
+    try {
+      ours = SafetensorsFile(path_join(dir, n)).metadata().count("mixq_synth") != 0;
+    } catch (const InputError&) {
+    }
+    if (!ours)
+      fail("{}: already holds {}, which mixq synth did not write; choose an empty or new --output directory", dir, n);
+  }
+}
+
 void make_dirs(const std::string& dir) {
   std::string cur;
   size_t i = 0;
@@ -306,6 +329,7 @@ void write_synthetic_model(const SynthOptions& opt, const std::string& dir) {
   wo.max_shard_bytes = opt.max_shard_bytes;
   wo.metadata = {{"format", "pt"}, {"mixq_synth", options_fingerprint(opt)}};
 
+  refuse_foreign_model(dir);
   make_dirs(dir);
   std::set<std::string> keep;
   {

@@ -220,3 +220,20 @@ TEST(Synth, BadOptionsAreInputErrors) {
   EXPECT_FALSE(fs::exists(dir + "/config.json"));
   fs::remove_all(dir);
 }
+
+TEST(Synth, RefusesToOverwriteAModelItDidNotWrite) {
+  auto dir = temp_dir("foreign");
+  fs::create_directories(dir);
+  const std::string tiny = std::string(MIXQ_SOURCE_DIR) + "/models/tiny-minimax-m2/model.safetensors";
+  fs::copy_file(tiny, dir + "/model.safetensors");
+  fs::copy_file(std::string(MIXQ_SOURCE_DIR) + "/models/tiny-minimax-m2/config.json", dir + "/config.json");
+  try {
+    write_synthetic_model(small(false), dir);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(dir + "/model.safetensors"), read_file(tiny));
+  EXPECT_TRUE(fs::exists(dir + "/config.json"));
+  fs::remove_all(dir);
+}
