@@ -6,6 +6,7 @@
 // Architecture fields start from a small default (or --from-config) and each flag overrides one.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "cli/command.h"
@@ -120,10 +121,15 @@ mixq::cli::RunFn setup(CLI::App& app) {
     if (o->tie) c.tie_word_embeddings = true;
     // A head_dim change without --rotary-dim keeps the default's rotary fraction valid.
     if (o->head_dim && !o->rotary_dim && c.rotary_dim > c.head_dim) c.rotary_dim = c.head_dim / 2 * 2;
-    // Default special tokens must stay inside a smaller vocabulary.
-    for (auto* ids : {&c.bos_token_ids, &c.eos_token_ids})
-      for (auto& id : *ids)
-        if (o->vocab && !(o->bos || o->eos) && id >= c.vocab_size) id = c.vocab_size - 1;
+    // Special tokens inherited from a bigger vocabulary (the default, --from-config) fall back to
+    // the synth defaults bos 1 / eos 2 when --vocab-size shrinks it; explicit ids are validated as given.
+    auto fits = [&](const std::vector<int64_t>& ids) {
+      for (auto id : ids)
+        if (id >= c.vocab_size) return false;
+      return true;
+    };
+    if (!o->bos && !fits(c.bos_token_ids)) c.bos_token_ids = {std::min<int64_t>(1, c.vocab_size - 1)};
+    if (!o->eos && !fits(c.eos_token_ids)) c.eos_token_ids = {std::min<int64_t>(2, c.vocab_size - 1)};
     s.fp8 = o->format == "fp8";
     s.seed = o->seed;
     s.max_shard_bytes = parse_byte_size(o->max_shard, "--max-shard-size");
