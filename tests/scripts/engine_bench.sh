@@ -1,0 +1,29 @@
+#!/bin/bash
+# CLI contract of `mixq bench` on the bundled tiny model: --json reports positive prefill/decode
+# rates, the decode weight bytes per token, a measured read bandwidth and fp32 FMA peak, and the
+# two ratios derived from them (decode roofline fraction, prefill peak fraction), consistent with
+# their inputs; bad input exits 2 with one line.
+set -euo pipefail
+MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+"$MIXQ" bench --model "$MODEL" --prompt-tokens 8 --decode-tokens 4 --bandwidth-mib 64 --json > "$T/b.json"
+/usr/bin/python3 - "$T/b.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ['prefill_tokens_per_second', 'decode_tokens_per_second', 'decode_weight_bytes_per_token',
+          'measured_read_bandwidth_bytes_per_second', 'measured_fma_peak_flops_per_second',
+          'prefill_matmul_flops_per_second']:
+    assert j[k] > 0, (k, j[k])
+r = j['decode_weight_bytes_per_token'] * j['decode_tokens_per_second'] / j['measured_read_bandwidth_bytes_per_second']
+assert abs(r - j['decode_roofline_fraction']) <= 1e-9 * max(1, r), (r, j['decode_roofline_fraction'])
+p = j['prefill_matmul_flops_per_second'] / j['measured_fma_peak_flops_per_second']
+assert abs(p - j['prefill_peak_fraction']) <= 1e-9 * max(1, p), (p, j['prefill_peak_fraction'])
+# Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.
+assert j['measured_fma_peak_flops_per_second'] > 1e9, j['measured_fma_peak_flops_per_second']
+PY
+set +e
+err=$("$MIXQ" bench --model "$MODEL" --prompt-tokens 0 2>&1 >/dev/null); rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "bench --prompt-tokens 0: exit $rc, want 2" >&2; exit 1; }
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "bench error is not one line: $err" >&2; exit 1; }
+echo "engine_bench: ok"
