@@ -4,7 +4,9 @@
 // MT*NR vector accumulators; each weight vector is decoded once and used MT times. Activation rows
 // are processed in blocks of kTokBlock so a block (kTokBlock x K fp32, <= 400 KB for K = 3072)
 // stays in L2 while the NR weight rows (<= 24 KB) stay in L1 across the block.
-// Batch 1 (decode) degenerates to MT = 1: NR independent row streams, purely bandwidth-bound.
+// Batch 1 (decode) degenerates to MT = 1: NR independent row streams. BF16 is then bandwidth-bound;
+// INT4 with fp32 activations costs ~0.4 vector ops per weight byte and is compute-bound on a core
+// that retires about one 512-bit op per cycle (docs/perf-engine.md).
 #include "kernels/cpu/matmul.h"
 
 #include <algorithm>
