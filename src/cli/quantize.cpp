@@ -1,13 +1,15 @@
 // mixq quantize --model DIR | --config FILE  --recipe FILE  [--output DIR] [--dry-run [--json]]
 // Resolves an llm-compressor recipe against a MiniMax-M2 checkpoint (BF16 or the FP8-block
 // release) and writes a compressed-tensors checkpoint vLLM loads as is: INT4 W4A16 pack-quantized
-// targets (RTN; AWQ smoothing is applied first when a later build provides calibration), FP8
+// targets (RTN, after AWQ smoothing when the recipe has an AWQModifier: calibration runs layer by
+// layer through the engine, calib/awq_pipeline.h; --rtn skips it), FP8
 // Linears kept or dequantized, everything else copied bit-exactly. Streaming and resumable.
 #include <fmt/format.h>
 
 #include <iostream>
 
 #include "cli/command.h"
+#include "calib/awq_pipeline.h"
 #include "io/checkpoint.h"
 #include "model/minimax_m2_config.h"
 #include "quant/plan_report.h"
@@ -16,12 +18,17 @@
 #include "quant/recipe.h"
 #include "util/byte_size.h"
 #include "util/error.h"
+#include "util/file_util.h"
 
 namespace {
 
 struct Opts {
   std::string model, config, recipe, output, source_dtype, max_shard = "5GB";
   bool dry_run = false, json = false, dequantize_fp8 = false, no_progress = false;
+  // AWQ (recipes with an AWQModifier)
+  bool rtn = false, no_router_compensation = false, awq_w2_gram = false;
+  std::string calib;
+  int64_t calib_samples = 0, calib_seq_len = 0;
 };
 
 mixq::cli::RunFn setup(CLI::App& app) {
@@ -39,6 +46,13 @@ mixq::cli::RunFn setup(CLI::App& app) {
                  "amd/MiniMax-M2.7-BF16)");
   app.add_option("--max-shard-size", o->max_shard, "Largest shard (tensor bytes), e.g. 5GB (default), 4MiB");
   app.add_flag("--no-progress", o->no_progress, "No progress bar");
+  app.add_flag("--rtn", o->rtn, "AWQ recipes: skip the AWQ smoothing, plain RTN of the same targets (for comparison)");
+  app.add_flag("--no-router-compensation", o->no_router_compensation,
+               "AWQ: do not compensate the router gate for the norm smoothing (the published recipes' behaviour; routing changes)");
+  app.add_option("--calib", o->calib, "AWQ: calibration spec YAML (default: the bundled data/calib/default.yaml)");
+  app.add_option("--calib-samples", o->calib_samples, "AWQ: override the spec's num_samples");
+  app.add_option("--calib-seq-len", o->calib_seq_len, "AWQ: override the spec's max_seq_length");
+  app.add_flag("--awq-w2-gram", o->awq_w2_gram, "AWQ: w3 -> w2 loss from the Gram matrix (much faster; not bit-identical to llm-compressor)");
   return [o]() -> int {
     using namespace mixq;
     if (o->model.empty() == o->config.empty()) fail("quantize: give --model DIR or --config FILE");
@@ -78,7 +92,22 @@ mixq::cli::RunFn setup(CLI::App& app) {
     qo.output_dir = o->output;
     qo.plan = po;
     qo.progress = !o->no_progress;
+    std::unique_ptr<calib::AwqPipeline> awq;
+    if (recipe.awq.enabled && !o->rtn) {
+      calib::AwqPipelineOptions ao;
+      ao.calib_spec = o->calib;
+      ao.calib_samples = o->calib_samples;
+      ao.calib_seq_len = o->calib_seq_len;
+      ao.router = o->no_router_compensation ? calib::RouterCompensation::Off : calib::RouterCompensation::On;
+      ao.w2_gram_loss = o->awq_w2_gram;
+      ao.n_grid = recipe.awq.n_grid;
+      ao.duo = recipe.awq.duo_scaling == "false" ? calib::DuoScaling::Off
+               : recipe.awq.duo_scaling == "both" ? calib::DuoScaling::Both : calib::DuoScaling::On;
+      awq = std::make_unique<calib::AwqPipeline>(o->model, ao);
+      qo.transform = awq.get();
+    }
     QuantizeResult r = run_quantize(recipe, qo);
+    if (awq) write_file_atomic(path_join(o->output, "awq_report.json"), awq->report().dump(2) + "\n");
     fmt::print("{}: {} shard(s), {} bytes ({} resumed) in {:.1f} s, {:.2f} GB/s of input\n", o->output, r.shards, with_commas(r.output_bytes),
                r.shards_resumed, r.seconds, r.seconds > 0 ? double(r.input_bytes) / r.seconds / 1e9 : 0.0);
     return 0;

@@ -43,7 +43,7 @@ expect2 "$MIXQ" quantize --model "$T/nonexistent" --recipe "$STRIX" --output "$T
 mkdir -p "$T/foreign"; echo hi > "$T/foreign/file"
 expect2 "$MIXQ" quantize --model "$TINY" --recipe "$STRIX" --output "$T/foreign"
 
-"$MIXQ" quantize --model "$TINY" --recipe "$STRIX" --output "$T/q" --no-progress --max-shard-size 4MiB
+"$MIXQ" quantize --model "$TINY" --recipe "$STRIX" --output "$T/q" --rtn --no-progress --max-shard-size 4MiB
 "$MIXQ" validate "$T/q" > "$T/v.txt" || { cat "$T/v.txt"; fail "validate on our output"; }
 
 broken() {  # copy, break with python, expect validate to fail and mention $2

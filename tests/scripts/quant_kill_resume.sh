@@ -6,7 +6,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 TINY=$MIXQ_SOURCE_DIR/models/tiny-minimax-m2
 RECIPE=$MIXQ_SHARED_DIR/recipes/minimax-m2.7-awq-g32-strix-2h.yaml
-run() { "$MIXQ" quantize --model "$TINY" --recipe "$RECIPE" --output "$1" --max-shard-size 1MiB --no-progress > /dev/null 2>&1; }
+run() { "$MIXQ" quantize --model "$TINY" --recipe "$RECIPE" --output "$1" --rtn --max-shard-size 1MiB --no-progress > /dev/null 2>&1; }
 digest() { (cd "$1" && find . -type f | sort | xargs sha256sum); }
 
 run "$T/ref"
@@ -16,7 +16,7 @@ nshards=$(ls "$T/ref"/*.safetensors | wc -l)
 killed=0
 for delay in 0.02 0.05 0.1 0.15 0.2 0.3 0.4; do
   out="$T/run_$delay"
-  "$MIXQ" quantize --model "$TINY" --recipe "$RECIPE" --output "$out" --max-shard-size 1MiB --no-progress > /dev/null 2>&1 &
+  "$MIXQ" quantize --model "$TINY" --recipe "$RECIPE" --output "$out" --rtn --max-shard-size 1MiB --no-progress > /dev/null 2>&1 &
   pid=$!
   sleep "$delay"
   if kill -9 "$pid" 2> /dev/null; then killed=$((killed + 1)); fi

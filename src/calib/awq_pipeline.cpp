@@ -1,0 +1,197 @@
+#include "calib/awq_pipeline.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "calib/calib_dataset.h"
+#include "calib/calib_tokenize.h"
+#include "model/linear_weight.h"
+#include "model/tensor_table.h"
+#include "runtime/model.h"
+#include "text/chat.h"
+#include "text/tokenizer.h"
+#include "util/error.h"
+#include "util/file_util.h"
+#include "util/log.h"
+
+namespace mixq::calib {
+
+namespace {
+
+Matrix load_matrix(const Checkpoint& ck, const std::string& module) {
+  LinearWeight lw = load_linear(ck, module);
+  Matrix m(lw.out, lw.in);
+  lw.dequantize_rows(0, lw.out, m.data.data());
+  return m;
+}
+
+std::vector<float> load_vector(const Checkpoint& ck, const std::string& tensor) { return ck.view(tensor).to_f32(); }
+
+nlohmann::ordered_json search_json(const AwqSearchResult& r) {
+  nlohmann::ordered_json j;
+  j["skipped"] = r.skipped;
+  if (r.skipped || r.best_index < 0) return j;
+  const auto& g = r.grid[size_t(r.best_index)];
+  j["best_index"] = r.best_index;
+  j["ratio"] = g.ratio;
+  j["duo"] = g.use_duo;
+  j["loss_identity"] = r.losses.empty() ? 0.0 : double(r.losses[0]);
+  j["loss_best"] = double(r.losses[size_t(r.best_index)]);
+  return j;
+}
+
+}  // namespace
+
+AwqPipeline::AwqPipeline(const std::string& model_dir, const AwqPipelineOptions& opt) : opt_(opt) {
+  model_ = std::make_unique<Model>(model_dir);
+  CalibSpec spec = load_calib_spec(opt.calib_spec.empty() ? default_calib_spec_path() : opt.calib_spec);
+  if (opt.calib_samples > 0) spec.num_samples = opt.calib_samples;
+  if (opt.calib_seq_len > 0) spec.max_seq_length = opt.calib_seq_len;
+  auto samples = build_calibration_samples(spec);
+  auto tk = text::Tokenizer::load(path_join(model_dir, "tokenizer.json"));
+  std::unique_ptr<text::ChatTemplate> chat;
+  for (const auto& s : samples)
+    if (s.format == SampleFormat::Chat) { chat = text::ChatTemplate::load(model_dir); break; }
+  auto tok = tokenize_calibration(samples, *tk, chat.get(), spec.max_seq_length);
+  const int64_t H = model_->config().hidden_size, V = model_->vocab();
+  for (const auto& t : tok) tokens_ += int64_t(t.ids.size());
+  if (tokens_ == 0) fail("{}: the calibration set tokenizes to no tokens", spec.path);
+  hidden_ = Matrix(tokens_, H);
+  int64_t row = 0;
+  for (const auto& t : tok) {
+    for (int32_t id : t.ids)
+      if (id < 0 || id >= V) fail("calibration token id {} outside the model's vocabulary [0, {})", id, V);
+    if (t.ids.empty()) continue;
+    model_->embed(t.ids.data(), int64_t(t.ids.size()), hidden_.row(row));
+    seq_len_.push_back(int64_t(t.ids.size()));
+    row += int64_t(t.ids.size());
+  }
+  MIXQ_INFO("awq: {} calibration sequences, {} tokens (hidden states {:.1f} MiB fp32)", seq_len_.size(), tokens_,
+            double(hidden_.numel()) * 4 / (1 << 20));
+}
+
+AwqPipeline::~AwqPipeline() = default;
+
+std::string AwqPipeline::name() const {
+  return fmt::format("awq(router_compensation={},w2_gram={},n_grid={},duo={},calib={},samples={},seq_len={})",
+                     opt_.router == RouterCompensation::On ? "on" : "off", opt_.w2_gram_loss, opt_.n_grid, int(opt_.duo),
+                     opt_.calib_spec.empty() ? "default" : opt_.calib_spec, opt_.calib_samples, opt_.calib_seq_len);
+}
+
+void AwqPipeline::advance_to(int layer) {
+  while (next_ <= layer) run_layer(next_++);
+}
+
+void AwqPipeline::run_layer(int l) {
+  const auto& cfg = model_->config();
+  const Checkpoint& ck = model_->checkpoint();
+  const int64_t H = cfg.hidden_size, N = tokens_;
+  const auto& lw = model_->layer(l);
+  // 1. attention, one calibration sequence at a time (each its own context from position 0).
+  {
+    std::vector<float> normed, out;
+    int64_t r0 = 0;
+    for (int64_t T : seq_len_) {
+      normed.resize(size_t(T * H));
+      out.resize(size_t(T * H));
+      mixq::rms_norm(hidden_.row(r0), lw.input_norm.data(), T, H, cfg.rms_norm_eps, normed.data());
+      model_->attention_block(l, normed.data(), T, 0, nullptr, out.data());
+      float* h = hidden_.row(r0);
+      for (int64_t i = 0; i < T * H; ++i) h[i] += out[size_t(i)];
+      r0 += T;
+    }
+  }
+  // 2. the layer's MoE weights, fp32, and the search.
+  MoeLayerWeights w;
+  w.norm = load_vector(ck, names::post_attention_norm(l) + ".weight");
+  {
+    std::vector<float> g = load_vector(ck, names::router_gate(l) + ".weight");
+    w.gate = Matrix(cfg.num_local_experts, H);
+    w.gate.data = std::move(g);
+  }
+  if (ck.has(names::correction_bias(l))) w.bias = load_vector(ck, names::correction_bias(l));
+  for (int e = 0; e < cfg.num_local_experts; ++e) {
+    w.w1.push_back(load_matrix(ck, names::expert(l, e, 1)));
+    w.w3.push_back(load_matrix(ck, names::expert(l, e, 3)));
+    w.w2.push_back(load_matrix(ck, names::expert(l, e, 2)));
+  }
+  MoeShape shape{H, cfg.intermediate_size, cfg.num_local_experts};
+  MoeAwqOptions mo;
+  mo.search.n_grid = opt_.n_grid;
+  mo.search.duo = opt_.duo;
+  mo.search.group = opt_.group;
+  for (int64_t T : seq_len_) mo.search.batch_numel.push_back(T * H);  // one batch per sample
+  mo.router = opt_.router;
+  mo.rms_norm_eps = float(cfg.rms_norm_eps);
+  mo.top_k = int(cfg.num_experts_per_tok);
+  mo.w2_gram_loss = opt_.w2_gram_loss;
+  MoeAwqReport rep = awq_smooth_moe_layer(w, hidden_, shape, mo, names::layer(l));
+  // 3. propagation with the smoothed, unquantized weights.
+  {
+    Matrix x = rms_norm(hidden_, w.norm, float(cfg.rms_norm_eps));
+    Routing r = route_sigmoid_topk(x, w.gate, w.bias, mo.top_k);
+    Matrix out;
+    moe_block_forward(x, r, shape, expert_weights_of(w.w1, w.w3, w.w2), out);
+    for (int64_t i = 0; i < N * H; ++i) hidden_.data[size_t(i)] += out.data[size_t(i)];
+  }
+  // Hand-out table.
+  pending_[names::post_attention_norm(l) + ".weight"] = std::move(w.norm);
+  if (opt_.router == RouterCompensation::On) pending_[names::router_gate(l) + ".weight"] = std::move(w.gate.data);
+  for (int e = 0; e < cfg.num_local_experts; ++e) {
+    pending_[names::expert(l, e, 1)] = std::move(w.w1[size_t(e)].data);
+    pending_[names::expert(l, e, 3)] = std::move(w.w3[size_t(e)].data);
+    pending_[names::expert(l, e, 2)] = std::move(w.w2[size_t(e)].data);
+  }
+  nlohmann::ordered_json j;
+  j["layer"] = l;
+  j["tokens"] = rep.tokens;
+  j["norm_mapping"] = search_json(rep.norm);
+  nlohmann::ordered_json w2 = nlohmann::ordered_json::array();
+  for (const auto& r : rep.w2) w2.push_back(search_json(r));
+  j["w3_w2_mappings"] = w2;
+  j["routed_tokens"] = rep.routed_tokens;
+  j["routing_change_compensated"] = rep.routing_change_compensated;
+  j["routing_change_uncompensated"] = rep.routing_change_uncompensated;
+  layers_.push_back(j);
+  MIXQ_INFO("awq: layer {}: norm ratio {} loss {:.4g} -> {:.4g}, routing change {:.4f} (uncompensated {:.4f})", l,
+            j["norm_mapping"].value("ratio", 0.0), j["norm_mapping"].value("loss_identity", 0.0),
+            j["norm_mapping"].value("loss_best", 0.0),
+            opt_.router == RouterCompensation::On ? rep.routing_change_compensated : rep.routing_change_uncompensated,
+            rep.routing_change_uncompensated);
+}
+
+void AwqPipeline::transform_linear(const std::string& module, float* w, int64_t out, int64_t in) {
+  auto l = layer_index_of(module);
+  if (!l) return;
+  advance_to(*l);
+  auto it = pending_.find(module);
+  if (it == pending_.end()) return;  // not smoothed (attention etc.): the source values
+  MIXQ_ASSERT(int64_t(it->second.size()) == out * in);
+  std::memcpy(w, it->second.data(), size_t(out * in) * 4);
+  pending_.erase(it);
+}
+
+bool AwqPipeline::transform_dense(const std::string& tensor, std::vector<float>& values) {
+  auto l = layer_index_of(tensor);
+  if (!l) return false;
+  advance_to(*l);
+  auto it = pending_.find(tensor);
+  if (it == pending_.end()) return false;
+  MIXQ_ASSERT(it->second.size() == values.size());
+  values = std::move(it->second);
+  pending_.erase(it);
+  return true;
+}
+
+nlohmann::ordered_json AwqPipeline::report() const {
+  nlohmann::ordered_json j;
+  j["algorithm"] = "awq";
+  j["transform"] = name();
+  j["calibration_tokens"] = tokens_;
+  j["calibration_sequences"] = seq_len_.size();
+  j["layers"] = layers_;
+  return j;
+}
+
+}  // namespace mixq::calib

@@ -1,0 +1,75 @@
+// AWQ inside `mixq quantize` (issue 6): the sequential pipeline as a WeightTransform that the
+// quantize job calls before rounding each Linear and before writing each norm / router gate.
+//
+// Calibration token sequences are embedded once; then decoder layers are processed in order, each
+// exactly once, the first time the job asks for any tensor of that layer (or of a later one):
+//   1. attention with the engine (Model::attention_block) on the layer's input hidden states;
+//   2. awq_smooth_moe_layer on the post-attention residual: norm -> {gate, w1, w3} with the whole
+//      MoE block as parent, then w3_e -> w2_e per expert over all tokens; router compensation on by
+//      default (Off reproduces the public recipes);
+//   3. propagation with the SMOOTHED, unquantized weights (llm-compressor's default): the layer's
+//      output becomes the next layer's input.
+// The smoothed tensors of a layer are handed to the job and dropped one by one as it consumes them.
+//
+// Memory: the calibration hidden states, N tokens x hidden fp32 (plus one [N, hidden] norm output
+// and MoE output inside step 2/3: ~4 x N x hidden x 4 B), and the smoothed fp32 weights of the
+// layers computed but not yet fully written. The quantize job asks in layer order
+// (minimax_m2_modules), so that is one layer: 3 x E x I x H x 4 B (fp32; 14.5 GB at MiniMax-M2's
+// real size -- bf16 holding is the open item in docs/awq.md). Attention weights stay mmap'd.
+#pragma once
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "calib/awq_moe_layer.h"
+#include "quant/quantize_job.h"
+
+namespace mixq {
+class Model;
+}
+
+namespace mixq::calib {
+
+struct AwqPipelineOptions {
+  std::string calib_spec;           // empty: default_calib_spec_path()
+  int64_t calib_samples = 0;         // > 0: override the spec's num_samples
+  int64_t calib_seq_len = 0;         // > 0: override the spec's max_seq_length
+  RouterCompensation router = RouterCompensation::On;
+  bool w2_gram_loss = false;
+  int n_grid = 20;
+  DuoScaling duo = DuoScaling::On;
+  int64_t group = 32;
+};
+
+class AwqPipeline : public WeightTransform {
+ public:
+  AwqPipeline(const std::string& model_dir, const AwqPipelineOptions& opt);
+  ~AwqPipeline() override;
+
+  void transform_linear(const std::string& module, float* w, int64_t out, int64_t in) override;
+  bool transform_dense(const std::string& tensor, std::vector<float>& values) override;
+  std::string name() const override;
+
+  // Per layer: calibration tokens, per mapping the chosen grid point (ratio, duo), loss at identity
+  // and at the chosen point, routed tokens per expert, routing-change rates. Layers not computed
+  // (nothing of theirs was asked for) are absent.
+  nlohmann::ordered_json report() const;
+  int64_t calibration_tokens() const { return tokens_; }
+
+ private:
+  void advance_to(int layer);
+  void run_layer(int l);
+
+  AwqPipelineOptions opt_;
+  std::unique_ptr<Model> model_;
+  std::vector<int64_t> seq_len_;    // per calibration sequence
+  Matrix hidden_;                   // [N, hidden]: the residual stream entering layer next_
+  int64_t tokens_ = 0;
+  int next_ = 0;                    // first layer not processed yet
+  std::map<std::string, std::vector<float>> pending_;  // smoothed tensors not yet handed out
+  nlohmann::ordered_json layers_ = nlohmann::ordered_json::array();
+};
+
+}  // namespace mixq::calib
