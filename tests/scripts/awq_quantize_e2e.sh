@@ -5,6 +5,8 @@
 #    losses (best <= identity) and routing-change rates (compensated << uncompensated);
 #  - --rtn gives plain RTN of the same targets, and by `mixq eval kld` AWQ's mean KLD is <= 0.6 x
 #    RTN's with top-1 agreement >= RTN's;
+#  - an AWQ run killed with SIGKILL and restarted resumes (complete shards kept) and ends
+#    byte-identical to the uninterrupted run, awq_report.json included;
 #  - the quantize --dry-run JSON is the same with and without the AWQ flags (stable contract).
 set -euo pipefail
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
@@ -13,7 +15,8 @@ A="$MIXQ_SHARED_DIR/assets"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 "$MIXQ" synth --from "$MODEL" --outlier-channels 4 --outlier-scale 10:50 --seed 1 --output "$T/ov"
 "$MIXQ" quantize --model "$T/ov" --recipe "$RECIPE" --output "$T/rtn" --rtn --no-progress
-"$MIXQ" quantize --model "$T/ov" --recipe "$RECIPE" --output "$T/awq" --calib-samples 4 --calib-seq-len 192 --no-progress
+AWQ=(--recipe "$RECIPE" --calib-samples 4 --calib-seq-len 192 --max-shard-size 1MiB --no-progress)
+"$MIXQ" quantize --model "$T/ov" --output "$T/awq" "${AWQ[@]}"
 "$MIXQ" validate "$T/awq" > /dev/null
 [ ! -e "$T/rtn/awq_report.json" ] || { echo "--rtn wrote an AWQ report"; exit 1; }
 for m in rtn awq; do
@@ -43,6 +46,10 @@ assert r["positions"] == a["positions"] == 1024
 assert a["mean_kld"] <= 0.6 * r["mean_kld"], (a["mean_kld"], r["mean_kld"])
 assert a["top1_agreement"] >= r["top1_agreement"]
 PY
+"$MIXQ" quantize --model "$T/ov" --output "$T/kill" "${AWQ[@]}" > /dev/null 2>&1 & pid=$!
+sleep 3; kill -9 $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+"$MIXQ" quantize --model "$T/ov" --output "$T/kill" "${AWQ[@]}" > /dev/null 2>&1
+diff -r "$T/awq" "$T/kill" || { echo "resumed AWQ output differs"; exit 1; }
 "$MIXQ" quantize --model "$T/ov" --recipe "$RECIPE" --dry-run --json > "$T/p1.json"
 "$MIXQ" quantize --model "$T/ov" --recipe "$RECIPE" --dry-run --json --rtn --no-router-compensation > "$T/p2.json"
 cmp "$T/p1.json" "$T/p2.json"
