@@ -11,6 +11,7 @@
 #include "runtime/model.h"
 #include "text/chat.h"
 #include "text/tokenizer.h"
+#include "util/dtype.h"
 #include "util/error.h"
 #include "util/file_util.h"
 #include "util/log.h"
@@ -19,10 +20,13 @@ namespace mixq::calib {
 
 namespace {
 
+// An expert matrix as the bf16 values AWQ works on: BF16 as stored; FP8-block dequantized as
+// bf16(fp8 * scale_inv), the same values quant's FP8 path quantizes (quant/fp8_block_source.h).
 Matrix load_matrix(const Checkpoint& ck, const std::string& module) {
   LinearWeight lw = load_linear(ck, module);
   Matrix m(lw.out, lw.in);
   lw.dequantize_rows(0, lw.out, m.data.data());
+  for (float& v : m.data) v = round_bf16(v);
   return m;
 }
 
