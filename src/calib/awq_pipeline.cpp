@@ -48,6 +48,9 @@ nlohmann::ordered_json search_json(const AwqSearchResult& r) {
 }  // namespace
 
 AwqPipeline::AwqPipeline(const std::string& model_dir, const AwqPipelineOptions& opt) : opt_(opt) {
+  if (!file_exists(path_join(model_dir, "tokenizer.json")))
+    fail("{}: no tokenizer.json; AWQ calibration tokenizes its data with the model's tokenizer (add it, or quantize with --rtn)",
+         model_dir);
   model_ = std::make_unique<Model>(model_dir);
   CalibSpec spec = load_calib_spec(opt.calib_spec.empty() ? default_calib_spec_path() : opt.calib_spec);
   if (opt.calib_samples > 0) spec.num_samples = opt.calib_samples;

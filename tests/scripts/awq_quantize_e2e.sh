@@ -7,6 +7,7 @@
 #    RTN's with top-1 agreement >= RTN's;
 #  - an AWQ run killed with SIGKILL and restarted resumes (complete shards kept) and ends
 #    byte-identical to the uninterrupted run, awq_report.json included;
+#  - a model without tokenizer.json fails clearly (exit 2, names --rtn, writes nothing);
 #  - the quantize --dry-run JSON is the same with and without the AWQ flags (stable contract).
 set -euo pipefail
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
@@ -53,4 +54,8 @@ diff -r "$T/awq" "$T/kill" || { echo "resumed AWQ output differs"; exit 1; }
 "$MIXQ" quantize --model "$T/ov" --recipe "$RECIPE" --dry-run --json > "$T/p1.json"
 "$MIXQ" quantize --model "$T/ov" --recipe "$RECIPE" --dry-run --json --rtn --no-router-compensation > "$T/p2.json"
 cmp "$T/p1.json" "$T/p2.json"
+# A model without a tokenizer: AWQ cannot calibrate -> exit 2 with one line that names --rtn, no output.
+mkdir "$T/notok"; cp "$T/ov/config.json" "$T/ov/model.safetensors" "$T/notok/"
+set +e; "$MIXQ" quantize --model "$T/notok" --recipe "$RECIPE" --output "$T/notok_q" 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 2 ] && grep -q -- "--rtn" "$T/err" && [ ! -e "$T/notok_q" ] || { echo "expected exit 2 naming --rtn, got $rc"; cat "$T/err"; exit 1; }
 echo OK
