@@ -19,6 +19,7 @@
 #include "util/byte_size.h"
 #include "util/error.h"
 #include "util/file_util.h"
+#include "util/log.h"
 
 namespace {
 
@@ -93,6 +94,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
     qo.plan = po;
     qo.progress = !o->no_progress;
     std::unique_ptr<calib::AwqPipeline> awq;
+    const bool awq_flags = o->no_router_compensation || o->awq_w2_gram || !o->calib.empty() || o->calib_samples || o->calib_seq_len;
+    if (awq_flags && (!recipe.awq.enabled || o->rtn))
+      MIXQ_WARN("quantize: AWQ options ignored ({})", o->rtn ? "--rtn" : "the recipe has no AWQModifier");
     if (recipe.awq.enabled && !o->rtn) {
       calib::AwqPipelineOptions ao;
       ao.calib_spec = o->calib;
