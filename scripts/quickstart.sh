@@ -13,17 +13,17 @@ step() { printf '\n== %s\n' "$*"; }
 step "mixq inspect $MODEL"
 "$MIXQ" inspect "$MODEL"
 
-step "mixq quantize --model $MODEL --recipe recipes/minimax-m2.1-fp8-int4-awq.yaml --output $OUT"
-"$MIXQ" quantize --model "$MODEL" --recipe recipes/minimax-m2.1-fp8-int4-awq.yaml --output "$OUT"
+# AWQ calibrates on the bundled default set; 32 samples keep this demo to a minute or two
+# (drop --calib-samples to use all 128).
+step "mixq quantize --model $MODEL --recipe recipes/minimax-m2.1-fp8-int4-awq.yaml --output $OUT --calib-samples 32"
+"$MIXQ" quantize --model "$MODEL" --recipe recipes/minimax-m2.1-fp8-int4-awq.yaml --output "$OUT" --calib-samples 32
 
 step "mixq validate $OUT"
 "$MIXQ" validate "$OUT"
 
-if "$MIXQ" eval --help >/dev/null 2>&1; then
-  step "mixq eval kld --reference $MODEL --model $OUT"
-  "$MIXQ" eval kld --reference "$MODEL" --model "$OUT" --max-tokens 2048
-fi
+step "mixq eval kld --reference $MODEL --model $OUT --text $MODEL/valid.txt"
+"$MIXQ" eval kld --reference "$MODEL" --model "$OUT" --text "$MODEL/valid.txt" --max-tokens 2048
 
 step "mixq generate --model $OUT --prompt ..."
-"$MIXQ" generate --model "$OUT" --max-new-tokens 160 \
+"$MIXQ" generate --model "$OUT" --max-tokens 200 \
   --prompt "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?"

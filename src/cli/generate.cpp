@@ -108,7 +108,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
     if (o->pres) s.presence_penalty = *o->pres;
     s.seed = o->seed;
     std::unique_ptr<text::DecodeStream> stream;
-    if (tk) stream = std::make_unique<text::DecodeStream>(*tk, false);
+    // Like vLLM (skip_special_tokens defaults to true): the EOS marker is not part of the reply.
+    if (tk) stream = std::make_unique<text::DecodeStream>(*tk, true);
     auto on_tok = [&](int32_t id) {
       if (!o->json) {
         if (stream) fmt::print("{}", stream->step(id));
@@ -118,7 +119,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
       return true;
     };
     auto r = generate(m, prompt, g, on_tok);
-    const std::string out_text = tk ? tk->decode(r.tokens) : std::string();
+    const std::string out_text = tk ? tk->decode(r.tokens, true) : std::string();
     const double dec_tps = r.tokens.size() > 1 ? double(r.tokens.size() - 1) / r.decode_seconds : 0.0;
     if (o->json) {
       nlohmann::json j{{"prompt_tokens", prompt}, {"tokens", r.tokens}, {"finish_reason", r.finish_reason},
@@ -129,6 +130,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
     } else {
       if (stream) fmt::print("{}", stream->flush());
       fmt::print("\n");
+      std::fflush(stdout);  // the stats line on stderr must follow the reply, also when piped
       fmt::print(stderr, "[{} prompt tokens in {:.3f}s, {} generated ({:.2f} tok/s decode), finish: {}]\n", prompt.size(),
                  r.prefill_seconds, r.tokens.size(), dec_tps, r.finish_reason);
     }
