@@ -13,35 +13,27 @@
 #include "model/model_summary.h"
 #include "util/error.h"
 #include "util/file_util.h"
+#include "util/number_format.h"
 
 namespace {
+
+using mixq::with_commas;
 
 struct Opts {
   std::string dir, config_only;
   bool json = false;
 };
 
-std::string commas(uint64_t v) {
-  std::string s = std::to_string(v), out;
-  int n = 0;
-  for (auto it = s.rbegin(); it != s.rend(); ++it) {
-    if (n && n % 3 == 0) out.insert(out.begin(), ',');
-    out.insert(out.begin(), *it);
-    ++n;
-  }
-  return out;
-}
-
 void print_table(const mixq::ModelSummary& s) {
   fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19} {:>8}\n", "module kind", "storage", "count", "parameters", "bytes", "share");
   for (const auto& c : s.classes)
-    fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19} {:>7.2f}%\n", c.kind, c.storage, commas(uint64_t(c.count)),
-               commas(uint64_t(c.parameters)), commas(c.bytes), 100.0 * double(c.bytes) / double(std::max<uint64_t>(1, s.total_bytes)));
-  fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19}\n", "total", "", "", commas(uint64_t(s.total_parameters)), commas(s.total_bytes));
-  fmt::print("\ntotal parameters:  {} ({:.2f} B)\n", commas(uint64_t(s.total_parameters)), double(s.total_parameters) / 1e9);
-  fmt::print("active per token:  {} ({:.2f} B; excl. embedding and lm_head)\n", commas(uint64_t(s.active_parameters)),
+    fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19} {:>7.2f}%\n", c.kind, c.storage, with_commas(uint64_t(c.count)),
+               with_commas(uint64_t(c.parameters)), with_commas(c.bytes), 100.0 * double(c.bytes) / double(std::max<uint64_t>(1, s.total_bytes)));
+  fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19}\n", "total", "", "", with_commas(uint64_t(s.total_parameters)), with_commas(s.total_bytes));
+  fmt::print("\ntotal parameters:  {} ({:.2f} B)\n", with_commas(uint64_t(s.total_parameters)), double(s.total_parameters) / 1e9);
+  fmt::print("active per token:  {} ({:.2f} B; excl. embedding and lm_head)\n", with_commas(uint64_t(s.active_parameters)),
              double(s.active_parameters) / 1e9);
-  fmt::print("stored bytes:      {} ({:.2f} GB, {:.2f} GiB)\n", commas(s.total_bytes), double(s.total_bytes) / 1e9,
+  fmt::print("stored bytes:      {} ({:.2f} GB, {:.2f} GiB)\n", with_commas(s.total_bytes), double(s.total_bytes) / 1e9,
              double(s.total_bytes) / double(1ull << 30));
 }
 

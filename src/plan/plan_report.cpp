@@ -6,7 +6,7 @@
 
 namespace mixq {
 
-static std::string both(uint64_t b) { return fmt::format("{} B = {} = {}", format_commas(b), format_gib(b), format_gb(b)); }
+static std::string both(uint64_t b) { return fmt::format("{} B = {} = {}", with_commas(b), format_gib(b), format_gb(b)); }
 
 std::string format_plan_report(const DeployPlan& p) {
   std::string s;
@@ -21,7 +21,7 @@ std::string format_plan_report(const DeployPlan& p) {
   line("1. Weights");
   line("  {:<12} {:<11} {:>7} {:>19} {:>19}", "kind", "precision", "count", "bytes", "bytes per rank");
   for (const auto& r : p.rows)
-    line("  {:<12} {:<11} {:>7} {:>19} {:>19}", r.kind, r.precision, r.count, format_commas(r.bytes), format_commas(r.rank_bytes));
+    line("  {:<12} {:<11} {:>7} {:>19} {:>19}", r.kind, r.precision, r.count, with_commas(r.bytes), with_commas(r.rank_bytes));
   line("  total              {}", both(p.weights_bytes));
   line("  per rank           {}", both(p.weights_bytes_per_rank));
   if (p.file_bytes) line("  checkpoint files   {}", both(p.file_bytes));
@@ -30,7 +30,7 @@ std::string format_plan_report(const DeployPlan& p) {
        p.shard.experts, p.shard.vocab_rows, p.shard.vocab_padded);
   line("");
   line("2. KV cache ({})", p.kv_dtype_bytes == 1 ? "fp8" : "bf16");
-  line("  per token          {} B ({} B per rank)", format_commas(p.kv_bytes_per_token), format_commas(p.kv_bytes_per_token_rank));
+  line("  per token          {} B ({} B per rank)", with_commas(p.kv_bytes_per_token), with_commas(p.kv_bytes_per_token_rank));
   line("  one sequence at {}  {}", p.max_model_len, both(p.kv_bytes_at_max_model_len));
   line("  {} sequence(s) at {}  {}", p.max_num_seqs, p.max_model_len, both(p.kv_bytes_at_max_num_seqs));
   if (p.has_budget) {
@@ -39,14 +39,14 @@ std::string format_plan_report(const DeployPlan& p) {
     line("    - weights {}  - activation reserve {}  - runtime reserve {}", format_gib(b.weights), format_gib(b.activation),
          format_gib(b.runtime_reserve));
     line("    = KV cache {} = {} blocks of {} tokens", format_gib(uint64_t(b.kv_memory)), b.blocks, b.block_size);
-    line("  context ceiling, one sequence:   {} tokens", format_commas(uint64_t(p.max_context_one_sequence)));
-    line("  context ceiling, {} sequence(s): {} tokens each", p.max_num_seqs, format_commas(uint64_t(p.max_context_per_sequence)));
+    line("  context ceiling, one sequence:   {} tokens", with_commas(uint64_t(p.max_context_one_sequence)));
+    line("  context ceiling, {} sequence(s): {} tokens each", p.max_num_seqs, with_commas(uint64_t(p.max_context_per_sequence)));
   }
   line("");
   line("3. Decode speed ceiling (batch 1)");
   line("  bytes read per token per rank: {} weights (attention {}, experts {}, lm_head {}, router {}) + {} B x context",
        format_gb(p.read.weights()), format_gb(p.read.attention), format_gb(p.read.experts), format_gb(p.read.lm_head),
-       format_gb(p.read.router), format_commas(p.read.kv_per_context_token));
+       format_gb(p.read.router), with_commas(p.read.kv_per_context_token));
   if (p.bandwidth > 0) {
     line("  at {:.0f} GB/s per device: {:.1f} tok/s at context {}, {:.1f} tok/s at {}", p.bandwidth / 1e9, p.decode_tokens_per_s,
          p.decode_context, p.decode_tokens_per_s_at_max_model_len, p.max_model_len);

@@ -80,14 +80,4 @@ double parse_bandwidth(const std::string& text, const std::string& what) {
 std::string format_gib(uint64_t bytes) { return fmt::format("{:.2f} GiB", double(bytes) / double(kGiB)); }
 std::string format_gb(uint64_t bytes) { return fmt::format("{:.2f} GB", double(bytes) / 1e9); }
 
-std::string format_commas(uint64_t v) {
-  std::string s = std::to_string(v), out;
-  int n = 0;
-  for (auto it = s.rbegin(); it != s.rend(); ++it, ++n) {
-    if (n && n % 3 == 0) out.insert(out.begin(), ',');
-    out.insert(out.begin(), *it);
-  }
-  return out;
-}
-
 }  // namespace mixq

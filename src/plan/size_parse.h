@@ -3,6 +3,7 @@
 // integer is bytes. Anything else (spaces, signs, lowercase units, "1.2.3", fractions of a byte)
 // is the user's error: InputError naming `what` (the option) and the text.
 #pragma once
+#include "util/number_format.h"  // with_commas
 #include <cstdint>
 #include <string>
 
@@ -14,7 +15,6 @@ double parse_bandwidth(const std::string& text, const std::string& what);
 
 std::string format_gib(uint64_t bytes);     // "46.50 GiB"
 std::string format_gb(uint64_t bytes);      // "49.93 GB"
-std::string format_commas(uint64_t v);      // "155,271,743,469"
 inline constexpr uint64_t kGiB = 1ull << 30;
 
 }  // namespace mixq

@@ -4,16 +4,6 @@
 
 namespace mixq {
 
-std::string with_commas(uint64_t v) {
-  std::string s = std::to_string(v), out;
-  int n = 0;
-  for (auto it = s.rbegin(); it != s.rend(); ++it, ++n) {
-    if (n && n % 3 == 0) out.insert(out.begin(), ',');
-    out.insert(out.begin(), *it);
-  }
-  return out;
-}
-
 std::string format_plan(const QuantPlan& p, size_t max_list) {
   std::string o;
   o += fmt::format("{:<13} {:<11} {:>9} {:>19} {:>19} {:>8}\n", "module kind", "precision", "count", "parameters", "bytes", "share");

@@ -1,5 +1,6 @@
 // Human-readable rendering of a QuantPlan (the `mixq quantize --dry-run` table).
 #pragma once
+#include "util/number_format.h"  // with_commas
 #include <string>
 
 #include "quant/quant_plan.h"
@@ -7,6 +8,5 @@
 namespace mixq {
 
 std::string format_plan(const QuantPlan& p, size_t max_unmatched_listed = 24);
-std::string with_commas(uint64_t v);
 
 }  // namespace mixq

@@ -41,8 +41,8 @@ TEST(SizeParse, Bandwidth) {
 }
 
 TEST(SizeParse, Formatting) {
-  EXPECT_EQ(format_commas(155271743469ull), "155,271,743,469");
-  EXPECT_EQ(format_commas(999), "999");
+  EXPECT_EQ(with_commas(155271743469ull), "155,271,743,469");
+  EXPECT_EQ(with_commas(999), "999");
   EXPECT_EQ(format_gib(49928994816ull), "46.50 GiB");
   EXPECT_EQ(format_gb(49928994816ull), "49.93 GB");
 }
