@@ -15,18 +15,6 @@ bool py_space(char32_t c) {
          c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
          c == 0x205F || c == 0x3000;
 }
-std::string_view strip(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e) { size_t k = b; if (!py_space(utf8_next(s, k))) break; b = k; }
-  while (e > b) {
-    size_t p = e - 1;
-    while (p > b && (static_cast<unsigned char>(s[p]) & 0xC0) == 0x80) --p;
-    size_t k = p;
-    if (!py_space(utf8_next(s, k))) break;
-    e = p;
-  }
-  return s.substr(b, e - b);
-}
 // Digits with single underscores between them (PEP 515); appends the digits to out.
 bool digit_run(std::string_view s, size_t& i, std::string& out) {
   size_t st = i;
@@ -40,6 +28,19 @@ bool digit_run(std::string_view s, size_t& i, std::string& out) {
   return i > st;
 }
 }  // namespace
+
+std::string_view strip(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e) { size_t k = b; if (!py_space(utf8_next(s, k))) break; b = k; }
+  while (e > b) {
+    size_t p = e - 1;
+    while (p > b && (static_cast<unsigned char>(s[p]) & 0xC0) == 0x80) --p;
+    size_t k = p;
+    if (!py_space(utf8_next(s, k))) break;
+    e = p;
+  }
+  return s.substr(b, e - b);
+}
 
 std::optional<std::string> parse_int(std::string_view s) {
   s = strip(s);

@@ -10,6 +10,8 @@
 
 namespace mixq::text::py {
 
+// Python str.strip(): trims Unicode White_Space plus the ASCII separators at both ends.
+std::string_view strip(std::string_view s);
 // Python int(s) -> canonical decimal digits (arbitrary size), nullopt on ValueError.
 std::optional<std::string> parse_int(std::string_view s);
 // Python float(s), nullopt on ValueError.

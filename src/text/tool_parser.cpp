@@ -18,24 +18,7 @@ constexpr std::string_view kInvokeEnd = "</invoke>";
 constexpr std::string_view kParam = "<parameter name=";
 constexpr std::string_view kParamEnd = "</parameter>";
 
-// Python str.strip() whitespace.
-bool py_space(char32_t c) {
-  return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
-}
-std::string py_strip(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e) { size_t k = b; if (!py_space(utf8_next(s, k))) break; b = k; }
-  while (e > b) {
-    size_t p = e - 1;
-    while (p > b && (static_cast<unsigned char>(s[p]) & 0xC0) == 0x80) --p;
-    size_t k = p;
-    if (!py_space(utf8_next(s, k))) break;
-    e = p;
-  }
-  return std::string(s.substr(b, e - b));
-}
+std::string py_strip(std::string_view s) { return std::string(py::strip(s)); }
 
 // re.findall(r"OPEN(.*?)CLOSE", s, re.DOTALL)
 std::vector<std::string_view> find_all_between(std::string_view s, std::string_view open, std::string_view close) {
