@@ -1,0 +1,279 @@
+// Split-activation INT4 GEMV on AVX-512 VNNI (see matmul_int4_vnni.h for the scheme and the bound).
+// Raw intrinsics under a GCC target pragma (Highway 1.0.3, the Debian version, has no VNNI op);
+// nothing here runs unless int4_vnni_cpu() says the instructions exist, so the library still runs
+// on any x86-64 (matmul_int4 keeps the Highway kernel there).
+#include "kernels/cpu/matmul_int4_vnni.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace mixq::kernels {
+namespace {
+
+// Power-of-two group scale t = 2^e, the smallest with m <= 32258 t, and 1/t (both exact).
+// m < 2^-96 (including 0) gives t = inv = 0: the group is treated as zero.
+inline void pow2_scale(float m, float* t, float* inv) {
+  if (!(m >= 0x1p-96f)) {
+    *t = *inv = 0.f;
+    return;
+  }
+  int e = int((std::bit_cast<uint32_t>(m) >> 23) & 0xFF) - 127 - 14;  // m / 2^e in [2^14, 2^15)
+  if (m > 32258.f * std::bit_cast<float>(uint32_t(e + 127) << 23)) ++e;
+  *t = std::bit_cast<float>(uint32_t(e + 127) << 23);
+  *inv = std::bit_cast<float>(uint32_t(127 - e) << 23);
+}
+
+constexpr float kInv254 = 1.0f / 254.0f;
+
+}  // namespace
+
+void split_activations(const float* x, int64_t K, int8_t* a0, int8_t* a1, float* t) {
+  for (int64_t g = 0; g * kSplitActGroup < K; ++g) {
+    const float* xg = x + g * kSplitActGroup;
+    float m = 0.f;
+    for (int i = 0; i < kSplitActGroup; ++i) m = std::max(m, std::fabs(xg[i]));
+    float inv;
+    pow2_scale(m, &t[g], &inv);
+    for (int i = 0; i < kSplitActGroup; ++i) {
+      const float q = xg[i] * inv;                    // exact (power of two)
+      const float h = std::nearbyint(q * kInv254);    // round-to-nearest-even, |h| <= 127
+      const float r = std::fma(-h, 254.f, q);         // exact: q - 254 h, |r| <= 127.01
+      a0[g * kSplitActGroup + i] = int8_t(h);
+      a1[g * kSplitActGroup + i] = int8_t(std::nearbyint(r));
+    }
+  }
+}
+
+bool int4_vnni_cpu() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  return ok;
+}
+
+bool int4_vnni_shape_ok(const Int4Matrix& W) {
+  const int64_t G = W.group;
+  if (W.K <= 0 || W.K % kSplitActGroup != 0 || G <= 0 || W.K % G != 0) return false;
+  return G == 32 || G == 64 || G == 128 || G % 128 == 0;
+}
+
+bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
+  static const bool enabled = [] {
+    const char* e = std::getenv("MIXQ_INT4_EXACT");
+    return int4_vnni_cpu() && !(e && *e && std::strcmp(e, "0") != 0);
+  }();
+  return enabled && M <= kInt4VnniMaxM && int4_vnni_shape_ok(W);
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+
+namespace {
+
+// Prepared activations of one token for one 128-weight chunk (16 packed words). Byte b of the lo
+// stream is the limb of k = 2b (the low nibble of byte b of the chunk's words), byte b of hi the
+// limb of k = 2b + 1. z0/z1[i] = -8 * (sum of the 8 limbs of word i): the zero-point correction.
+// t[i] = t_g of word i's group.
+struct alignas(64) Chunk {
+  int8_t a0lo[64], a0hi[64], a1lo[64], a1hi[64];
+  int32_t z0[16], z1[16];
+  float t[16];
+};
+static_assert(sizeof(Chunk) == 448);
+
+void prep_token(const float* x, int64_t K, Chunk* out) {
+  const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512i quad = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m512i ones = _mm512_set1_epi8(1);
+  const __m512 r254 = _mm512_set1_ps(kInv254), c254 = _mm512_set1_ps(254.f);
+  const int64_t nch = (K + 127) / 128;
+  for (int64_t c = 0; c < nch; ++c) {
+    Chunk& ch = out[c];
+    alignas(16) float tg[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int j = 0; j < 4; ++j) {
+      const int64_t k0 = c * 128 + 32 * j;
+      if (k0 >= K) {
+        for (int8_t* s : {ch.a0lo, ch.a0hi, ch.a1lo, ch.a1hi}) std::memset(s + 16 * j, 0, 16);
+        continue;
+      }
+      const __m512 x0 = _mm512_loadu_ps(x + k0), x1 = _mm512_loadu_ps(x + k0 + 16);
+      const float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+      float inv;
+      pow2_scale(m, &tg[j], &inv);
+      const __m512 vinv = _mm512_set1_ps(inv);
+      int8_t* dst0[2] = {ch.a0lo + 16 * j, ch.a0hi + 16 * j};
+      int8_t* dst1[2] = {ch.a1lo + 16 * j, ch.a1hi + 16 * j};
+      for (int p = 0; p < 2; ++p) {
+        const __m512 q = _mm512_mul_ps(_mm512_permutex2var_ps(x0, p ? od : ev, x1), vinv);
+        const __m512 h = _mm512_roundscale_ps(_mm512_mul_ps(q, r254), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512 r = _mm512_fnmadd_ps(h, c254, q);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst0[p]), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(h)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst1[p]), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r)));
+      }
+    }
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, ones, _mm512_load_si512(ch.a0lo)), ones,
+                                           _mm512_load_si512(ch.a0hi));
+    const __m512i s1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, ones, _mm512_load_si512(ch.a1lo)), ones,
+                                           _mm512_load_si512(ch.a1hi));
+    _mm512_store_si512(ch.z0, _mm512_sub_epi32(z, _mm512_slli_epi32(s0, 3)));
+    _mm512_store_si512(ch.z1, _mm512_sub_epi32(z, _mm512_slli_epi32(s1, 3)));
+    _mm512_store_ps(ch.t, _mm512_permutexvar_ps(quad, _mm512_castps128_ps512(_mm_load_ps(tg))));
+  }
+}
+
+// Per-call layout of the weight scales: chunk c reads the scales [sbase[c], sbase[c] + n) of each
+// row (mask smask[c], so the last row's read never passes the array), and lane i (word i) takes
+// scale sbase[c] + idx[i].
+struct Ctx {
+  int64_t nch = 0;
+  int64_t tail_words = 0;  // words in a partial last chunk (0: K % 128 == 0)
+  std::vector<int32_t> sbase;
+  std::vector<uint8_t> smask;
+  __m512i idxd, idxw;  // dword index (f32 scales) / word index into bf16 scales (odd words)
+};
+
+template <bool kBf16>
+inline __m512 lane_scales(const uint8_t* srow, int32_t sbase, __mmask8 sm, const Ctx& cx) {
+  if constexpr (kBf16) {
+    const __m128i v = _mm_maskz_loadu_epi16(sm, reinterpret_cast<const uint16_t*>(srow) + sbase);
+    // bf16 -> f32: the 16 bits go to the high half of each dword, the low half is zeroed.
+    return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi16(0xAAAAAAAAu, cx.idxw, _mm512_zextsi128_si512(v)));
+  } else {
+    const __m128 v = _mm_maskz_loadu_ps(sm, reinterpret_cast<const float*>(srow) + sbase);
+    return _mm512_permutexvar_ps(cx.idxd, _mm512_zextps128_ps512(v));
+  }
+}
+
+// MT tokens x NR rows. rows[r]: packed row; srow[r]: its scales; xt[t]: token t's chunks.
+// pf: linear prefetch pointer two row tiles ahead (nullptr: none).
+template <int MT, int NR, bool kBf16>
+void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* const* xt, const Ctx& cx,
+          float* Y, int64_t ldy, const char* pf) {
+  __m512 acc[MT][NR];
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) acc[t][r] = _mm512_setzero_ps();
+  const __m512i m0f = _mm512_set1_epi8(0x0F), k254 = _mm512_set1_epi32(254);
+  const __mmask16 tail_mask = __mmask16((1u << cx.tail_words) - 1);
+  for (int64_t c = 0; c < cx.nch; ++c) {
+    if (pf) {
+      for (int l = 0; l < NR; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T1);
+      pf += 64 * NR;
+    }
+    const bool part = cx.tail_words != 0 && c == cx.nch - 1;
+    const int32_t sb = cx.sbase[size_t(c)];
+    const __mmask8 sm = cx.smask[size_t(c)];
+    for (int r = 0; r < NR; ++r) {
+      const uint32_t* wp = rows[r] + 16 * c;
+      const __m512i w = part ? _mm512_maskz_loadu_epi32(tail_mask, wp) : _mm512_loadu_si512(wp);
+      const __m512i lo = _mm512_and_si512(w, m0f);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m0f);
+      const __m512 sw = lane_scales<kBf16>(srow[r], sb, sm, cx);
+      for (int t = 0; t < MT; ++t) {
+        const Chunk& ch = xt[t][c];
+        __m512i d0 = _mm512_dpbusd_epi32(_mm512_load_si512(ch.z0), lo, _mm512_load_si512(ch.a0lo));
+        d0 = _mm512_dpbusd_epi32(d0, hi, _mm512_load_si512(ch.a0hi));  // sum (u-8) a0 per word, |.| <= 8128
+        __m512i d1 = _mm512_dpbusd_epi32(_mm512_load_si512(ch.z1), lo, _mm512_load_si512(ch.a1lo));
+        d1 = _mm512_dpbusd_epi32(d1, hi, _mm512_load_si512(ch.a1hi));
+        // d1 + 254 * d0: d0 fits in the low int16 of each dword (the high int16 is its sign and
+        // meets 0), so one vpdpwssd combines the limbs exactly.
+        const __m512i e = _mm512_dpwssd_epi32(d1, d0, k254);
+        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(e), _mm512_mul_ps(sw, _mm512_load_ps(ch.t)), acc[t][r]);
+      }
+    }
+  }
+  for (int t = 0; t < MT; ++t)
+    for (int r = 0; r < NR; ++r) Y[t * ldy + r] = _mm512_reduce_add_ps(acc[t][r]);
+}
+
+template <int NR, bool kBf16>
+void tile_tokens(int64_t mb, const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* const* xt,
+                 const Ctx& cx, float* Y, int64_t ldy, const char* pf) {
+  switch (mb) {
+    case 1: return tile<1, NR, kBf16>(rows, srow, xt, cx, Y, ldy, pf);
+    case 2: return tile<2, NR, kBf16>(rows, srow, xt, cx, Y, ldy, pf);
+    case 3: return tile<3, NR, kBf16>(rows, srow, xt, cx, Y, ldy, pf);
+    default: return tile<4, NR, kBf16>(rows, srow, xt, cx, Y, ldy, pf);
+  }
+}
+
+template <bool kBf16>
+void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+         int64_t n1) {
+  constexpr int NR = 4;
+  constexpr int64_t MT = 4;
+  const int64_t K = W.K, G = W.group, wpr = W.words_per_row(), gpr = W.groups_per_row();
+  const int64_t ssize = kBf16 ? 2 : 4;
+  thread_local Ctx cx;
+  thread_local std::vector<Chunk> buf;
+  cx.nch = (K + 127) / 128;
+  cx.tail_words = (K % 128) / 8;
+  const int64_t per = G <= 128 ? 128 / G : 1;  // scales per chunk
+  cx.sbase.resize(size_t(cx.nch));
+  cx.smask.resize(size_t(cx.nch));
+  for (int64_t c = 0; c < cx.nch; ++c) {
+    const int64_t b = c * 128 / G;
+    cx.sbase[size_t(c)] = int32_t(b);
+    cx.smask[size_t(c)] = uint8_t((1u << std::min(per, gpr - b)) - 1);
+  }
+  alignas(64) int32_t iw[16], iw16[32];
+  for (int i = 0; i < 16; ++i) {
+    iw[i] = G <= 128 ? int32_t(8 * i / G) : 0;
+    iw16[2 * i] = 0;
+    iw16[2 * i + 1] = iw[i];
+  }
+  alignas(64) int16_t w16[32];
+  for (int i = 0; i < 32; ++i) w16[i] = int16_t(iw16[i]);
+  cx.idxd = _mm512_load_si512(iw);
+  cx.idxw = _mm512_load_si512(w16);
+  buf.resize(size_t(std::min(M, MT) * cx.nch));
+
+  const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
+  for (int64_t m0 = 0; m0 < M; m0 += MT) {
+    const int64_t mb = std::min(MT, M - m0);
+    const Chunk* xt[MT];
+    for (int64_t t = 0; t < mb; ++t) {
+      prep_token(X + (m0 + t) * ldx, K, buf.data() + t * cx.nch);
+      xt[t] = buf.data() + t * cx.nch;
+    }
+    float* Yb = Y + m0 * ldy;
+    int64_t n = n0;
+    for (; n + NR <= n1; n += NR) {
+      const uint32_t* rows[NR];
+      const uint8_t* srow[NR];
+      for (int r = 0; r < NR; ++r) {
+        rows[r] = W.packed + (n + r) * wpr;
+        srow[r] = scales + (n + r) * gpr * ssize;
+      }
+      // Weights two tiles ahead, consumed linearly; the scales of that tile in one go.
+      const char* pf = reinterpret_cast<const char*>(rows[0] + 2 * NR * wpr);
+      const char* spf = reinterpret_cast<const char*>(srow[0] + 2 * NR * gpr * ssize);
+      for (int64_t b = 0; b < NR * gpr * ssize; b += 64) _mm_prefetch(spf + b, _MM_HINT_T1);
+      tile_tokens<NR, kBf16>(mb, rows, srow, xt, cx, Yb + n, ldy, pf);
+    }
+    for (; n < n1; ++n) {
+      const uint32_t* rows[1] = {W.packed + n * wpr};
+      const uint8_t* srow[1] = {scales + n * gpr * ssize};
+      tile_tokens<1, kBf16>(mb, rows, srow, xt, cx, Yb + n, ldy, nullptr);
+    }
+  }
+}
+
+}  // namespace
+
+void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
+                      int64_t n0, int64_t n1) {
+  if (M <= 0 || n1 <= n0) return;
+  if (W.scale_type == ScaleType::BF16) run<true>(W, X, M, ldx, Y, ldy, n0, n1);
+  else run<false>(W, X, M, ldx, Y, ldy, n0, n1);
+}
+
+#pragma GCC pop_options
+
+}  // namespace mixq::kernels
