@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -16,24 +17,29 @@
 namespace mixq::kernels {
 namespace {
 
-// Power-of-two group scale t = 2^e, the smallest with m <= 32258 t, and 1/t (both exact).
+// Limb units 254^(L-1-i), i = 0..L-1, and the largest |q| they represent: 127 * 254^(L-1).
+constexpr float kUnit[3] = {kSplitActLimbs == 3 ? 64516.f : 254.f, kSplitActLimbs == 3 ? 254.f : 1.f, 1.f};
+constexpr float kInvUnit[3] = {1.f / kUnit[0], 1.f / kUnit[1], 1.f};
+constexpr float kQMax = kSplitActLimbs == 3 ? 8193532.f : 32258.f;
+static_assert(kSplitActLimbs == 2 || kSplitActLimbs == 3);
+
+// Power-of-two group scale t = 2^e, the smallest with m <= kQMax t, and 1/t (both exact).
 // m < 2^-96 (including 0) gives t = inv = 0: the group is treated as zero.
 inline void pow2_scale(float m, float* t, float* inv) {
   if (!(m >= 0x1p-96f)) {
     *t = *inv = 0.f;
     return;
   }
-  int e = int((std::bit_cast<uint32_t>(m) >> 23) & 0xFF) - 127 - 14;  // m / 2^e in [2^14, 2^15)
-  if (m > 32258.f * std::bit_cast<float>(uint32_t(e + 127) << 23)) ++e;
+  constexpr int kLog = kSplitActLimbs == 3 ? 22 : 14;  // kQMax in [2^kLog, 2^(kLog+1))
+  int e = int((std::bit_cast<uint32_t>(m) >> 23) & 0xFF) - 127 - kLog;  // m / 2^e in [2^kLog, 2^(kLog+1))
+  if (m > kQMax * std::bit_cast<float>(uint32_t(e + 127) << 23)) ++e;
   *t = std::bit_cast<float>(uint32_t(e + 127) << 23);
   *inv = std::bit_cast<float>(uint32_t(127 - e) << 23);
 }
 
-constexpr float kInv254 = 1.0f / 254.0f;
-
 }  // namespace
 
-void split_activations(const float* x, int64_t K, int8_t* a0, int8_t* a1, float* t) {
+void split_activations(const float* x, int64_t K, int8_t* a, float* t) {
   for (int64_t g = 0; g * kSplitActGroup < K; ++g) {
     const float* xg = x + g * kSplitActGroup;
     float m = 0.f;
@@ -41,11 +47,14 @@ void split_activations(const float* x, int64_t K, int8_t* a0, int8_t* a1, float*
     float inv;
     pow2_scale(m, &t[g], &inv);
     for (int i = 0; i < kSplitActGroup; ++i) {
-      const float q = xg[i] * inv;                    // exact (power of two)
-      const float h = std::nearbyint(q * kInv254);    // round-to-nearest-even, |h| <= 127
-      const float r = std::fma(-h, 254.f, q);         // exact: q - 254 h, |r| <= 127.01
-      a0[g * kSplitActGroup + i] = int8_t(h);
-      a1[g * kSplitActGroup + i] = int8_t(std::nearbyint(r));
+      float r = xg[i] * inv;  // q = x / t, exact (power of two), |q| <= kQMax
+      for (int l = 0; l < kSplitActLimbs; ++l) {
+        // round-to-nearest-even; r - h * unit is exact (an integer multiple below 2^24 taken from
+        // a float whose fraction bits fit), |h| <= 127
+        const float h = l + 1 < kSplitActLimbs ? std::nearbyint(r * kInvUnit[l]) : std::nearbyint(r);
+        if (l + 1 < kSplitActLimbs) r = std::fma(-h, kUnit[l], r);
+        a[l * K + g * kSplitActGroup + i] = int8_t(h);
+      }
     }
   }
 }
@@ -62,36 +71,44 @@ bool int4_vnni_shape_ok(const Int4Matrix& W) {
   return G == 32 || G == 64 || G == 128 || G % 128 == 0;
 }
 
+namespace {
+std::atomic<bool> g_force_exact{false};
+}
+
+void force_int4_exact(bool on) { g_force_exact.store(on, std::memory_order_relaxed); }
+
 bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
   static const bool enabled = [] {
     const char* e = std::getenv("MIXQ_INT4_EXACT");
     return int4_vnni_cpu() && !(e && *e && std::strcmp(e, "0") != 0);
   }();
-  return enabled && M <= kInt4VnniMaxM && int4_vnni_shape_ok(W);
+  return enabled && !g_force_exact.load(std::memory_order_relaxed) && M <= kInt4VnniMaxM && int4_vnni_shape_ok(W);
 }
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+// GCC 12 reports its own _mm512_reduce_* helpers (_mm512_undefined operands) as maybe-uninitialized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace {
 
-// Prepared activations of one token for one 128-weight chunk (16 packed words). Byte b of the lo
-// stream is the limb of k = 2b (the low nibble of byte b of the chunk's words), byte b of hi the
-// limb of k = 2b + 1. z0/z1[i] = -8 * (sum of the 8 limbs of word i): the zero-point correction.
+// Prepared activations of one token for one 128-weight chunk (16 packed words). Byte b of lo[l]
+// is limb l of k = 2b (the low nibble of byte b of the chunk's words), byte b of hi[l] limb l of
+// k = 2b + 1. z[l][i] = -8 * (sum of the 8 limbs l of word i): the zero-point correction.
 // t[i] = t_g of word i's group.
 struct alignas(64) Chunk {
-  int8_t a0lo[64], a0hi[64], a1lo[64], a1hi[64];
-  int32_t z0[16], z1[16];
+  int8_t lo[kSplitActLimbs][64], hi[kSplitActLimbs][64];
+  int32_t z[kSplitActLimbs][16];
   float t[16];
 };
-static_assert(sizeof(Chunk) == 448);
+static_assert(sizeof(Chunk) == 64 * (3 * kSplitActLimbs + 1));
 
 void prep_token(const float* x, int64_t K, Chunk* out) {
   const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512i quad = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
   const __m512i ones = _mm512_set1_epi8(1);
-  const __m512 r254 = _mm512_set1_ps(kInv254), c254 = _mm512_set1_ps(254.f);
   const int64_t nch = (K + 127) / 128;
   for (int64_t c = 0; c < nch; ++c) {
     Chunk& ch = out[c];
@@ -99,7 +116,10 @@ void prep_token(const float* x, int64_t K, Chunk* out) {
     for (int j = 0; j < 4; ++j) {
       const int64_t k0 = c * 128 + 32 * j;
       if (k0 >= K) {
-        for (int8_t* s : {ch.a0lo, ch.a0hi, ch.a1lo, ch.a1hi}) std::memset(s + 16 * j, 0, 16);
+        for (int l = 0; l < kSplitActLimbs; ++l) {
+          std::memset(ch.lo[l] + 16 * j, 0, 16);
+          std::memset(ch.hi[l] + 16 * j, 0, 16);
+        }
         continue;
       }
       const __m512 x0 = _mm512_loadu_ps(x + k0), x1 = _mm512_loadu_ps(x + k0 + 16);
@@ -107,23 +127,26 @@ void prep_token(const float* x, int64_t K, Chunk* out) {
       float inv;
       pow2_scale(m, &tg[j], &inv);
       const __m512 vinv = _mm512_set1_ps(inv);
-      int8_t* dst0[2] = {ch.a0lo + 16 * j, ch.a0hi + 16 * j};
-      int8_t* dst1[2] = {ch.a1lo + 16 * j, ch.a1hi + 16 * j};
       for (int p = 0; p < 2; ++p) {
-        const __m512 q = _mm512_mul_ps(_mm512_permutex2var_ps(x0, p ? od : ev, x1), vinv);
-        const __m512 h = _mm512_roundscale_ps(_mm512_mul_ps(q, r254), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m512 r = _mm512_fnmadd_ps(h, c254, q);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst0[p]), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(h)));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst1[p]), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r)));
+        __m512 r = _mm512_mul_ps(_mm512_permutex2var_ps(x0, p ? od : ev, x1), vinv);
+        for (int l = 0; l < kSplitActLimbs; ++l) {  // the same steps as split_activations
+          __m512 h = r;
+          if (l + 1 < kSplitActLimbs) {
+            h = _mm512_roundscale_ps(_mm512_mul_ps(r, _mm512_set1_ps(kInvUnit[l])),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            r = _mm512_fnmadd_ps(h, _mm512_set1_ps(kUnit[l]), r);
+          }
+          int8_t* dst = (p ? ch.hi[l] : ch.lo[l]) + 16 * j;
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(h)));
+        }
       }
     }
     const __m512i z = _mm512_setzero_si512();
-    const __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, ones, _mm512_load_si512(ch.a0lo)), ones,
-                                           _mm512_load_si512(ch.a0hi));
-    const __m512i s1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, ones, _mm512_load_si512(ch.a1lo)), ones,
-                                           _mm512_load_si512(ch.a1hi));
-    _mm512_store_si512(ch.z0, _mm512_sub_epi32(z, _mm512_slli_epi32(s0, 3)));
-    _mm512_store_si512(ch.z1, _mm512_sub_epi32(z, _mm512_slli_epi32(s1, 3)));
+    for (int l = 0; l < kSplitActLimbs; ++l) {
+      const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, ones, _mm512_load_si512(ch.lo[l])), ones,
+                                            _mm512_load_si512(ch.hi[l]));
+      _mm512_store_si512(ch.z[l], _mm512_sub_epi32(z, _mm512_slli_epi32(s, 3)));
+    }
     _mm512_store_ps(ch.t, _mm512_permutexvar_ps(quad, _mm512_castps128_ps512(_mm_load_ps(tg))));
   }
 }
@@ -151,45 +174,52 @@ inline __m512 lane_scales(const uint8_t* srow, int32_t sbase, __mmask8 sm, const
   }
 }
 
+// GCC -O2 does not fully unroll the constant-trip loops over acc[MT][NR]: without this the
+// accumulators live on the stack and every update pays a store-forward round trip.
+#define MIXQ_UNROLL _Pragma("GCC unroll 16")
+
 // MT tokens x NR rows. rows[r]: packed row; srow[r]: its scales; xt[t]: token t's chunks.
 // pf: linear prefetch pointer two row tiles ahead (nullptr: none).
 template <int MT, int NR, bool kBf16>
 void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* const* xt, const Ctx& cx,
           float* Y, int64_t ldy, const char* pf) {
   __m512 acc[MT][NR];
-  for (int t = 0; t < MT; ++t)
-    for (int r = 0; r < NR; ++r) acc[t][r] = _mm512_setzero_ps();
+  MIXQ_UNROLL for (int t = 0; t < MT; ++t)
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) acc[t][r] = _mm512_setzero_ps();
   const __m512i m0f = _mm512_set1_epi8(0x0F), k254 = _mm512_set1_epi32(254);
   const __mmask16 tail_mask = __mmask16((1u << cx.tail_words) - 1);
   for (int64_t c = 0; c < cx.nch; ++c) {
     if (pf) {
-      for (int l = 0; l < NR; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T1);
+      MIXQ_UNROLL for (int l = 0; l < NR; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T1);
       pf += 64 * NR;
     }
     const bool part = cx.tail_words != 0 && c == cx.nch - 1;
     const int32_t sb = cx.sbase[size_t(c)];
     const __mmask8 sm = cx.smask[size_t(c)];
-    for (int r = 0; r < NR; ++r) {
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
       const uint32_t* wp = rows[r] + 16 * c;
       const __m512i w = part ? _mm512_maskz_loadu_epi32(tail_mask, wp) : _mm512_loadu_si512(wp);
       const __m512i lo = _mm512_and_si512(w, m0f);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m0f);
       const __m512 sw = lane_scales<kBf16>(srow[r], sb, sm, cx);
-      for (int t = 0; t < MT; ++t) {
+      MIXQ_UNROLL for (int t = 0; t < MT; ++t) {
         const Chunk& ch = xt[t][c];
-        __m512i d0 = _mm512_dpbusd_epi32(_mm512_load_si512(ch.z0), lo, _mm512_load_si512(ch.a0lo));
-        d0 = _mm512_dpbusd_epi32(d0, hi, _mm512_load_si512(ch.a0hi));  // sum (u-8) a0 per word, |.| <= 8128
-        __m512i d1 = _mm512_dpbusd_epi32(_mm512_load_si512(ch.z1), lo, _mm512_load_si512(ch.a1lo));
-        d1 = _mm512_dpbusd_epi32(d1, hi, _mm512_load_si512(ch.a1hi));
-        // d1 + 254 * d0: d0 fits in the low int16 of each dword (the high int16 is its sign and
-        // meets 0), so one vpdpwssd combines the limbs exactly.
-        const __m512i e = _mm512_dpwssd_epi32(d1, d0, k254);
+        __m512i d[kSplitActLimbs];  // sum (u-8) a_l per word, |.| <= 8 * 8 * 127 = 8128
+        MIXQ_UNROLL for (int l = 0; l < kSplitActLimbs; ++l) {
+          d[l] = _mm512_dpbusd_epi32(_mm512_load_si512(ch.z[l]), lo, _mm512_load_si512(ch.lo[l]));
+          d[l] = _mm512_dpbusd_epi32(d[l], hi, _mm512_load_si512(ch.hi[l]));
+        }
+        // 254 d0 + d1: d0 fits in the low int16 of each dword (the high int16 is its sign and
+        // meets 0), so one vpdpwssd combines two limbs exactly (|.| < 2^21).
+        __m512i e = _mm512_dpwssd_epi32(d[1], d[0], k254);
+        // three limbs: 254 (254 d0 + d1) + d2, |.| <= 8128 * 64771 < 2^30, exact in int32
+        if constexpr (kSplitActLimbs == 3) e = _mm512_add_epi32(_mm512_mullo_epi32(e, k254), d[2]);
         acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(e), _mm512_mul_ps(sw, _mm512_load_ps(ch.t)), acc[t][r]);
       }
     }
   }
-  for (int t = 0; t < MT; ++t)
-    for (int r = 0; r < NR; ++r) Y[t * ldy + r] = _mm512_reduce_add_ps(acc[t][r]);
+  MIXQ_UNROLL for (int t = 0; t < MT; ++t)
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) Y[t * ldy + r] = _mm512_reduce_add_ps(acc[t][r]);
 }
 
 template <int NR, bool kBf16>
@@ -207,7 +237,7 @@ template <bool kBf16>
 void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
          int64_t n1) {
   constexpr int NR = 4;
-  constexpr int64_t MT = 4;
+  constexpr int64_t MT = 4, kTokBlock = 32;
   const int64_t K = W.K, G = W.group, wpr = W.words_per_row(), gpr = W.groups_per_row();
   const int64_t ssize = kBf16 ? 2 : 4;
   thread_local Ctx cx;
@@ -232,13 +262,16 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
   for (int i = 0; i < 32; ++i) w16[i] = int16_t(iw16[i]);
   cx.idxd = _mm512_load_si512(iw);
   cx.idxw = _mm512_load_si512(w16);
-  buf.resize(size_t(std::min(M, MT) * cx.nch));
+  buf.resize(size_t(std::min(M, kTokBlock) * cx.nch));
 
+  // Token blocks of kTokBlock prepared at once (kTokBlock * 448 B per 128 activations: 344 KB at
+  // K = 3072, L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in
+  // L1 while every token tile of 4 passes over it, so a prefill block streams the weights once.
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
-  for (int64_t m0 = 0; m0 < M; m0 += MT) {
-    const int64_t mb = std::min(MT, M - m0);
-    const Chunk* xt[MT];
-    for (int64_t t = 0; t < mb; ++t) {
+  for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
+    const int64_t mblk = std::min(kTokBlock, M - m0);
+    const Chunk* xt[kTokBlock];
+    for (int64_t t = 0; t < mblk; ++t) {
       prep_token(X + (m0 + t) * ldx, K, buf.data() + t * cx.nch);
       xt[t] = buf.data() + t * cx.nch;
     }
@@ -255,12 +288,14 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
       const char* pf = reinterpret_cast<const char*>(rows[0] + 2 * NR * wpr);
       const char* spf = reinterpret_cast<const char*>(srow[0] + 2 * NR * gpr * ssize);
       for (int64_t b = 0; b < NR * gpr * ssize; b += 64) _mm_prefetch(spf + b, _MM_HINT_T1);
-      tile_tokens<NR, kBf16>(mb, rows, srow, xt, cx, Yb + n, ldy, pf);
+      for (int64_t t = 0; t < mblk; t += MT, pf = nullptr)
+        tile_tokens<NR, kBf16>(std::min(MT, mblk - t), rows, srow, xt + t, cx, Yb + t * ldy + n, ldy, pf);
     }
     for (; n < n1; ++n) {
       const uint32_t* rows[1] = {W.packed + n * wpr};
       const uint8_t* srow[1] = {scales + n * gpr * ssize};
-      tile_tokens<1, kBf16>(mb, rows, srow, xt, cx, Yb + n, ldy, nullptr);
+      for (int64_t t = 0; t < mblk; t += MT)
+        tile_tokens<1, kBf16>(std::min(MT, mblk - t), rows, srow, xt + t, cx, Yb + t * ldy + n, ldy, nullptr);
     }
   }
 }
@@ -274,6 +309,7 @@ void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ld
   else run<false>(W, X, M, ldx, Y, ldy, n0, n1);
 }
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 
 }  // namespace mixq::kernels
