@@ -36,8 +36,9 @@ struct RecipeGroup {
 };
 
 struct Recipe {
-  std::string source;  // file path or "<string>"
-  std::string text;    // the YAML as given (for the manifest)
+  std::string source;  // file path or "<string>"; "PATH + OVERRIDE..." when overrides were applied
+  std::string text;    // the YAML as given, or as merged with the overrides (for the manifest)
+  std::vector<std::string> overrides;  // recipe override files applied in order (quant/recipe_overlay.h)
   std::vector<RecipeGroup> groups;  // in recipe order; a module matched by two groups is an error
   std::vector<std::string> ignore;
   AwqSettings awq;
