@@ -1,0 +1,112 @@
+// W4A16 INT4 group-32 decode GEMV (M = 1): the split-activation VNNI kernel
+// (kernels/cpu/matmul_int4_vnni.h) vs the exact fp32-activation kernel, side by side in one run,
+// as GB/s of weights (packed nibbles + bf16 scales) and as a fraction of the read bandwidth
+// measured in the same run (kernels::measure_read_bandwidth, 2 threads over 512 MiB, best of 5).
+//   MIXQ_THREADS=2 build-X/int4_gemv_bench --benchmark_min_time=0.5
+// Threads: the global pool, one parallel_rows dispatch per matrix (as the runtime does).
+// BM_Experts/<kernel>/<out>/<in>: E distinct expert matrices of one shape (w1/w3 1536x3072, w2
+// 3072x1536), ~170 MB in all, so every pass streams from DRAM (the ggml Q4_0 side-by-side shapes).
+// BM_Gemv/<kernel>: one 12288x3072 matrix (21 MB). kernel 0 = split (VNNI), 1 = exact.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/bandwidth.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_int4_vnni.h"
+#include "util/dtype.h"
+
+namespace {
+using namespace mixq::kernels;
+
+constexpr uint64_t kStreamBytes = 170ull << 20;
+
+double bandwidth() {
+  static double bw = measure_read_bandwidth(512ull << 20, 5).bytes_per_second;
+  return bw;
+}
+
+struct Experts {
+  int64_t out, in, E;
+  uint64_t per;  // bytes per expert: nibbles + bf16 scales
+  std::vector<uint32_t> packed;
+  std::vector<uint16_t> scales;
+  std::vector<float> x, y;
+  Experts(int64_t o, int64_t i, uint64_t total) : out(o), in(i) {
+    per = uint64_t(out * in / 2 + out * in / 32 * 2);
+    E = int64_t((total + per - 1) / per);
+    std::mt19937 g(2);
+    packed.resize(size_t(E * out * in / 8));
+    for (auto& w : packed) w = uint32_t(g());
+    std::normal_distribution<float> nd(0.f, 1.f);
+    scales.resize(size_t(E * out * in / 32));
+    for (auto& s : scales) s = mixq::f32_to_bf16(0.01f + 0.001f * nd(g));
+    x.resize(size_t(in));
+    for (auto& v : x) v = nd(g);
+    y.resize(size_t(out));
+  }
+  Int4Matrix matrix(int64_t e) const {
+    return {packed.data() + e * out * in / 8, scales.data() + e * out * in / 32, ScaleType::BF16, out, in, 32};
+  }
+};
+
+Experts& experts(int64_t out, int64_t in, uint64_t total) {
+  static std::vector<std::unique_ptr<Experts>> cache;
+  for (auto& e : cache)
+    if (e->out == out && e->in == in && e->E == int64_t((total + e->per - 1) / e->per)) return *e;
+  cache.push_back(std::make_unique<Experts>(out, in, total));
+  return *cache.back();
+}
+
+void gemv(int kernel, const Int4Matrix& W, const float* x, float* y) {
+  parallel_rows(W.N, 16, [&](int64_t b, int64_t e) {
+    if (kernel == 0) matmul_int4_vnni(W, x, 1, W.K, y, W.N, b, e);
+    else matmul_int4_exact(W, x, 1, W.K, y, W.N, b, e);
+  });
+}
+
+// GB/s of weights over the timed loop, the read bandwidth, and their ratio (of_bw).
+void report(benchmark::State& st, double bytes, double seconds) {
+  const double bw = bandwidth(), rate = bytes * double(st.iterations()) / seconds;
+  st.counters["GB/s"] = rate / 1e9;
+  st.counters["bw_GB/s"] = bw / 1e9;
+  st.counters["of_bw"] = rate / bw;
+}
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+void BM_Experts(benchmark::State& st) {
+  const int kernel = int(st.range(0));
+  if (kernel == 0 && !int4_vnni_cpu()) return st.SkipWithError("no AVX-512 VNNI");
+  auto& d = experts(st.range(1), st.range(2), kStreamBytes);
+  bandwidth();
+  const double t0 = now();
+  for (auto _ : st)
+    for (int64_t e = 0; e < d.E; ++e) gemv(kernel, d.matrix(e), d.x.data(), d.y.data());
+  report(st, double(d.per) * double(d.E), now() - t0);
+  st.counters["experts"] = double(d.E);
+}
+BENCHMARK(BM_Experts)
+    ->ArgNames({"exact", "out", "in"})
+    ->Args({0, 1536, 3072})->Args({1, 1536, 3072})
+    ->Args({0, 3072, 1536})->Args({1, 3072, 1536})
+    ->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_Gemv(benchmark::State& st) {
+  const int kernel = int(st.range(0));
+  if (kernel == 0 && !int4_vnni_cpu()) return st.SkipWithError("no AVX-512 VNNI");
+  auto& d = experts(12288, 3072, 1);  // one matrix
+  const Int4Matrix W = d.matrix(0);
+  bandwidth();
+  const double t0 = now();
+  for (auto _ : st) gemv(kernel, W, d.x.data(), d.y.data());
+  report(st, double(d.per), now() - t0);
+}
+BENCHMARK(BM_Gemv)->ArgName("exact")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
