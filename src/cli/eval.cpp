@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "eval/eval_set.h"
 #include "eval/kld.h"
 #include "runtime/model.h"
 #include "util/error.h"
@@ -38,13 +39,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
     using namespace mixq;
     if (o->text.empty() && o->gsm8k.empty()) fail("eval kld: give --text FILE and/or --gsm8k FILE");
     if (o->max_tokens < 2) fail("eval kld: --max-tokens must be >= 2");
-    const int sources = int(!o->text.empty()) + int(!o->gsm8k.empty());
-    const int64_t budget = o->max_tokens / sources;
-    std::vector<eval::EvalSequence> seqs;
-    if (!o->text.empty()) seqs = eval::text_sequences(read_file(o->text), o->reference, o->seq_len, budget);
-    if (!o->gsm8k.empty())
-      for (auto& s : eval::gsm8k_chat_sequences(o->gsm8k, o->reference, o->seq_len, budget)) seqs.push_back(std::move(s));
-    if (seqs.empty()) fail("eval kld: the sources gave no sequence of >= 2 tokens");
+    std::vector<eval::EvalSequence> seqs =
+        eval::build_eval_sequences({o->text, o->gsm8k, o->max_tokens, o->seq_len}, o->reference, "eval kld");
     Model ref(o->reference), mod(o->model);
     eval::KldResult r = eval::compare_models(ref, mod, seqs);
     nlohmann::ordered_json j = {{"reference", o->reference}, {"model", o->model}};
