@@ -52,9 +52,13 @@ void Linear::rows(const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
 }
 
 void Linear::forward(const float* X, int64_t M, float* Y) const {
-  // Chunks of >= 16 rows keep per-call overhead (activation permutation for INT4) small.
+  // A small matrix (the router: 32 x 3072 bf16 = 192 KiB) is a few microseconds of streaming:
+  // run it on the calling thread rather than pay a pool dispatch.
+  if (uint64_t(M) * bytes_ < (uint64_t(256) << 10)) return rows(X, M, in_, Y, out_, 0, out_);
+  // The pool hands out guided chunks (large first, then smaller), so the grain only sets the
+  // smallest chunk: >= 32 rows keeps per-call overhead (activation permutation) small.
   const int64_t threads = int64_t(ThreadPool::global().size());
-  const int64_t grain = std::max<int64_t>(16, out_ / (threads * 4));
+  const int64_t grain = std::max<int64_t>(32, out_ / (threads * 32));
   kernels::parallel_rows(out_, grain, [&](int64_t b, int64_t e) { rows(X, M, in_, Y, out_, b, e); });
 }
 
