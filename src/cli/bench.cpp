@@ -5,10 +5,23 @@
 // Prefill is compute-bound: its matmul GFLOP/s (2 x weights touched per token: attention, router,
 // k experts; the lm_head runs for the last position only and is left out) is reported against the
 // fp32 FMA peak measured in the same run (kernels/cpu/peak.h).
+//
+// Roofline, three ways (the machine may be shared; docs/perf-engine.md "Measurement"):
+//   decode_roofline_fraction         mean decode tok/s x bytes/token / best bandwidth pass (strict:
+//                                    a mean over contention against a best case);
+//   decode_paired_roofline_fraction  median over tokens of (bytes / token time) / (the bandwidth
+//                                    pass timed right before that token): same contention in both;
+//   decode_best_roofline_fraction    fastest token / best pass: what the engine does when it gets
+//                                    the machine, against what the memory does when we get it.
+// decode_cpu_share = process CPU time during the decoded tokens / (their wall time x threads):
+// below 1 means our threads were waiting for a CPU (or for each other). decode_cpu_efficiency =
+// (pass CPU-seconds per byte) / (decode CPU-seconds per weight byte): insensitive to preemption.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -21,6 +34,18 @@
 #include "util/thread_pool.h"
 
 namespace {
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 struct Opts {
   std::string model, kv = "bf16";
@@ -61,10 +86,26 @@ mixq::cli::RunFn setup(CLI::App& app) {
     auto t0 = clock::now();
     m.forward(ids.data(), o->prompt, cache, nullptr, logits.data());
     const double prefill_s = std::chrono::duration<double>(clock::now() - t0).count();
-    auto t1 = clock::now();
-    for (int64_t i = 0; i < o->decode; ++i) m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data());
-    const double decode_s = std::chrono::duration<double>(clock::now() - t1).count();
-    const auto bw = kernels::measure_read_bandwidth(uint64_t(o->bw_mib) << 20);
+    // Decode, one token at a time, each right after one read-bandwidth pass: the roofline's
+    // numerator and denominator are then measured under the same contention (this machine is
+    // shared; the old method measured them seconds apart). The passes are not part of decode_s.
+    kernels::ReadBandwidthProbe probe(uint64_t(o->bw_mib) << 20);
+    std::vector<double> tok_s, pass_bps;
+    double decode_s = 0;
+    const double cpu0 = process_cpu_seconds();
+    double cpu_in_passes = 0;
+    for (int64_t i = 0; i < o->decode; ++i) {
+      const double c = process_cpu_seconds();
+      pass_bps.push_back(probe.pass());
+      cpu_in_passes += process_cpu_seconds() - c;
+      const auto t = clock::now();
+      m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data());
+      tok_s.push_back(std::chrono::duration<double>(clock::now() - t).count());
+      decode_s += tok_s.back();
+    }
+    const double decode_cpu_s = process_cpu_seconds() - cpu0 - cpu_in_passes;
+    for (int r = 0; r < 5; ++r) pass_bps.push_back(probe.pass());  // the old best-of-5, after decode
+    const double bw = *std::max_element(pass_bps.begin(), pass_bps.end());
     const auto peak = kernels::measure_fma_peak();
     double prefill_flops_per_token = 0;
     for (int l = 0; l < int(m.config().num_hidden_layers); ++l) {
@@ -80,16 +121,33 @@ mixq::cli::RunFn setup(CLI::App& app) {
     }
     const double dec_tps = double(o->decode) / decode_s, pre_tps = double(o->prompt) / prefill_s;
     const uint64_t bpt = m.decode_weight_bytes();
-    const double roofline = double(bpt) * dec_tps / bw.bytes_per_second;
+    const double roofline = double(bpt) * dec_tps / bw;
     const double prefill_flops = prefill_flops_per_token * pre_tps;
+    // Paired: each token's bytes/s over the pass timed right before it; the median over tokens.
+    std::vector<double> paired;
+    for (size_t i = 0; i < tok_s.size(); ++i) paired.push_back(double(bpt) / tok_s[i] / pass_bps[i]);
+    const double paired_median = median(paired);
+    const double best_tps = 1.0 / *std::min_element(tok_s.begin(), tok_s.end());
+    const double best_roofline = double(bpt) * best_tps / bw;
+    const double cpu_share = decode_cpu_s / (decode_s * double(ThreadPool::global().size()));
+    // CPU-seconds per byte of the bandwidth passes over those of decode: how close decode comes to
+    // the streaming loop while it runs. Time spent descheduled counts in neither, so this stays
+    // meaningful on a loaded machine (pool spin-waits count against decode).
+    const double cpu_eff = (cpu_in_passes / (double(probe.bytes()) * double(o->decode))) / (decode_cpu_s / (double(bpt) * double(o->decode)));
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) < 1) load[0] = -1;
     if (o->json) {
       nlohmann::json j{{"model", o->model}, {"describe", m.describe()}, {"threads", ThreadPool::global().size()},
                        {"isa", kernels::matmul_target_name()}, {"prompt_tokens", o->prompt}, {"decode_tokens", o->decode},
                        {"prefill_tokens_per_second", pre_tps}, {"decode_tokens_per_second", dec_tps},
-                       {"decode_weight_bytes_per_token", bpt}, {"measured_read_bandwidth_bytes_per_second", bw.bytes_per_second},
+                       {"decode_weight_bytes_per_token", bpt}, {"measured_read_bandwidth_bytes_per_second", bw},
                        {"decode_roofline_fraction", roofline}, {"prefill_matmul_flops_per_second", prefill_flops},
                        {"measured_fma_peak_flops_per_second", peak.flops_per_second},
-                       {"prefill_peak_fraction", prefill_flops / peak.flops_per_second}};
+                       {"prefill_peak_fraction", prefill_flops / peak.flops_per_second},
+                       {"decode_token_seconds", tok_s}, {"bandwidth_pass_bytes_per_second", pass_bps},
+                       {"decode_paired_roofline_fraction", paired_median},
+                       {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
+                       {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff}, {"load_average_1min", load[0]}};
       fmt::print("{}\n", j.dump(2));
     } else {
       fmt::print("model:      {} ({})\n", o->model, m.describe());
@@ -97,9 +155,14 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("prefill:    {} tokens in {:.3f} s = {:.1f} tok/s\n", o->prompt, prefill_s, pre_tps);
       fmt::print("decode:     {} tokens in {:.3f} s = {:.2f} tok/s (batch 1, KV {})\n", o->decode, decode_s, dec_tps, o->kv);
       fmt::print("weights/token: {:.2f} MB read per decoded token\n", double(bpt) / 1e6);
-      fmt::print("bandwidth:  {:.2f} GB/s measured (read, {} MiB buffer, best of {})\n", bw.bytes_per_second / 1e9, o->bw_mib, bw.repeats);
-      fmt::print("roofline:   {:.1f}% of the memory-bandwidth bound ({:.2f} tok/s possible)\n", 100 * roofline,
-                 bw.bytes_per_second / double(bpt));
+      fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer; one pass before each token + 5 after)\n",
+                 bw / 1e9, o->bw_mib);
+      fmt::print("roofline:   {:.1f}% mean decode / best pass ({:.2f} tok/s possible)\n", 100 * roofline, bw / double(bpt));
+      fmt::print("            {:.1f}% median of each token / the pass right before it\n", 100 * paired_median);
+      fmt::print("            {:.1f}% best token ({:.2f} tok/s) / best pass\n", 100 * best_roofline, best_tps);
+      fmt::print("cpu share:  {:.0f}% of {} threads x decode wall time (load average {:.2f}); per CPU-second decode\n"
+                 "            streams {:.1f}% as many bytes as the bandwidth passes\n", 100 * cpu_share,
+                 ThreadPool::global().size(), load[0], 100 * cpu_eff);
       fmt::print("prefill:    {:.1f} GFLOP/s matmul = {:.1f}% of the measured fp32 FMA peak {:.1f} GFLOP/s ({} threads x {} lanes)\n",
                  prefill_flops / 1e9, 100 * prefill_flops / peak.flops_per_second, peak.flops_per_second / 1e9, peak.threads,
                  peak.lanes);

@@ -42,27 +42,32 @@ HWY_EXPORT(StreamSum);
 
 float stream_sum(const float* p, int64_t n) { return HWY_DYNAMIC_DISPATCH(StreamSum)(p, n); }
 
-BandwidthResult measure_read_bandwidth(uint64_t bytes, int repeats) {
-  const int64_t n = int64_t(bytes / 4);
-  std::vector<float> buf(size_t(n), 1.0f);  // touched: pages are resident before timing
+ReadBandwidthProbe::ReadBandwidthProbe(uint64_t bytes)
+    : bytes_(bytes / 4 * 4), buf_(size_t(bytes / 4), 1.0f) {}  // touched: pages resident before timing
+
+double ReadBandwidthProbe::pass() {
+  const int64_t n = int64_t(buf_.size());
   auto& pool = ThreadPool::global();
   const size_t parts = pool.size();
+  std::vector<float> partial(parts, 0.f);
+  const auto t0 = std::chrono::steady_clock::now();
+  pool.parallel_for(parts, 1, [&](size_t b, size_t e, size_t) {
+    for (size_t p = b; p < e; ++p) {
+      const int64_t lo = n * int64_t(p) / int64_t(parts), hi = n * int64_t(p + 1) / int64_t(parts);
+      partial[p] = stream_sum(buf_.data() + lo, hi - lo);
+    }
+  });
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   volatile float sink = 0;
+  for (float x : partial) sink = sink + x;
+  return double(bytes_) / s;
+}
+
+BandwidthResult measure_read_bandwidth(uint64_t bytes, int repeats) {
+  ReadBandwidthProbe probe(bytes);
   double best = 0;
-  for (int r = 0; r < repeats; ++r) {
-    std::vector<float> partial(parts, 0.f);
-    auto t0 = std::chrono::steady_clock::now();
-    pool.parallel_for(parts, 1, [&](size_t b, size_t e, size_t) {
-      for (size_t p = b; p < e; ++p) {
-        const int64_t lo = n * int64_t(p) / int64_t(parts), hi = n * int64_t(p + 1) / int64_t(parts);
-        partial[p] = stream_sum(buf.data() + lo, hi - lo);
-      }
-    });
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (float x : partial) sink = sink + x;
-    best = std::max(best, double(bytes) / s);
-  }
-  return {best, bytes, repeats};
+  for (int r = 0; r < repeats; ++r) best = std::max(best, probe.pass());
+  return {best, probe.bytes(), repeats};
 }
 
 }  // namespace mixq::kernels

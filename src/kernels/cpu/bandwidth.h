@@ -3,6 +3,7 @@
 // with vector loads (what a bandwidth-bound GEMV does, minus the arithmetic).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace mixq::kernels {
 
@@ -14,6 +15,20 @@ struct BandwidthResult {
 
 // Best of `repeats` passes over a buffer of `bytes` (allocated, touched, freed inside).
 BandwidthResult measure_read_bandwidth(uint64_t bytes = 1ull << 29, int repeats = 5);
+
+// A buffer kept between passes, so that single passes can be interleaved with other work (mixq
+// bench times one pass right before each decoded token: numerator and denominator of the roofline
+// then see the same contention). Memory: `bytes` (resident from construction on).
+class ReadBandwidthProbe {
+ public:
+  explicit ReadBandwidthProbe(uint64_t bytes);
+  double pass();  // one timed pass over the whole buffer on every pool thread: bytes/s
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  uint64_t bytes_;
+  std::vector<float> buf_;
+};
 
 // Sum of n floats with vector loads (exposed for the measurement and its test).
 float stream_sum(const float* p, int64_t n);
