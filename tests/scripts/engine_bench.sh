@@ -18,6 +18,20 @@ r = j['decode_weight_bytes_per_token'] * j['decode_tokens_per_second'] / j['meas
 assert abs(r - j['decode_roofline_fraction']) <= 1e-9 * max(1, r), (r, j['decode_roofline_fraction'])
 p = j['prefill_matmul_flops_per_second'] / j['measured_fma_peak_flops_per_second']
 assert abs(p - j['prefill_peak_fraction']) <= 1e-9 * max(1, p), (p, j['prefill_peak_fraction'])
+# Interleaved measurement: one bandwidth pass before each decoded token (+ 5 after), per-token times,
+# and the ratios derived from them.
+n = j['decode_tokens']
+assert len(j['decode_token_seconds']) == n and all(t > 0 for t in j['decode_token_seconds'])
+assert len(j['bandwidth_pass_bytes_per_second']) == n + 5
+assert abs(max(j['bandwidth_pass_bytes_per_second']) - j['measured_read_bandwidth_bytes_per_second']) <= 1e-6 * j['measured_read_bandwidth_bytes_per_second']
+assert abs(j['decode_best_tokens_per_second'] - 1 / min(j['decode_token_seconds'])) <= 1e-9 * j['decode_best_tokens_per_second']
+assert j['decode_best_tokens_per_second'] >= j['decode_tokens_per_second'] * (1 - 1e-9)
+b = j['decode_weight_bytes_per_token'] * j['decode_best_tokens_per_second'] / j['measured_read_bandwidth_bytes_per_second']
+assert abs(b - j['decode_best_roofline_fraction']) <= 1e-9 * max(1, b)
+paired = sorted(j['decode_weight_bytes_per_token'] / t / bw for t, bw in zip(j['decode_token_seconds'], j['bandwidth_pass_bytes_per_second']))
+med = paired[n // 2] if n % 2 else 0.5 * (paired[n // 2 - 1] + paired[n // 2])
+assert abs(med - j['decode_paired_roofline_fraction']) <= 1e-9 * max(1, med), (med, j['decode_paired_roofline_fraction'])
+assert j['decode_cpu_share'] > 0 and j['decode_cpu_efficiency'] > 0
 # Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.
 assert j['measured_fma_peak_flops_per_second'] > 1e9, j['measured_fma_peak_flops_per_second']
 PY
