@@ -36,6 +36,7 @@ constexpr int64_t kTokBlock = 32;
 // (each stream trains its own hardware prefetcher) than 4: measured 83-87 % of a plain streaming
 // sum per core vs 65 % for 4 rows (docs/perf-engine.md); a software prefetch on top only hurt.
 constexpr int kRowTileDecode = 8;
+constexpr int kRowTilePrefill = 6;  // BF16, more than one token (see MatmulBf16)
 
 // The register tiles index small arrays (acc[MT][NR], w[NR]) with constant-trip loops. At -O2 GCC
 // does not fully unroll them, so the accumulators live on the stack and every FMA pays a
@@ -218,6 +219,28 @@ HWY_INLINE void Bf16PairTokLoop(const uint16_t* const* rows, int64_t K, const fl
   }
 }
 
+// Token tail of a prefill row tile: the remaining rem < MT activation rows, as one smaller tile.
+template <int MT, int NR>
+HWY_INLINE void Bf16TokTail(int64_t rem, const uint16_t* const* rows, int64_t K, const float* Xp, int64_t ldxp,
+                            float* Y, int64_t ldy) {
+  if constexpr (MT >= 1) {
+    if (rem == MT) return Bf16PairTile<MT, NR>(rows, K, Xp, ldxp, Y, ldy, nullptr);
+    Bf16TokTail<MT - 1, NR>(rem, rows, K, Xp, ldxp, Y, ldy);
+  }
+}
+
+template <int MT, int NR>
+HWY_INLINE void Bf16Prefill(const uint16_t* W, int64_t K, const float* Xp, int64_t mb, float* Yb, int64_t ldy,
+                            int64_t& n, int64_t n1) {
+  for (; n + NR <= n1; n += NR) {
+    const uint16_t* rows[NR];
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) rows[r] = W + (n + r) * K;
+    int64_t t = 0;
+    for (; t + MT <= mb; t += MT) Bf16PairTile<MT, NR>(rows, K, Xp + t * K, K, Yb + t * ldy + n, ldy, nullptr);
+    Bf16TokTail<MT - 1, NR>(mb - t, rows, K, Xp + t * K, K, Yb + t * ldy + n, ldy);
+  }
+}
+
 void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
                 int64_t n0, int64_t n1) {
   thread_local std::vector<float> xp;
@@ -235,6 +258,11 @@ void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t
         MIXQ_UNROLL for (int r = 0; r < kRowTileDecode; ++r) rows[r] = W + (n + r) * K;
         Bf16PairTile<1, kRowTileDecode>(rows, K, xp.data(), K, Yb + n, ldy, nullptr);
       }
+    } else {
+      // Prefill: 4 tokens x 6 rows. Single-thread GFLOP per CPU-second at M = 32, K = 3072
+      // (engine_kernels_bench BM_Bf16/32): 4x6 110-123, 4x4 104-110, 5x4 106-108, 6x3 63-65,
+      // 8x3 65, 8x2 52-54 (more tokens per tile stream more activations from L2 per FMA).
+      Bf16Prefill<kTokTile, kRowTilePrefill>(W, K, xp.data(), mb, Yb, ldy, n, n1);
     }
     for (; n + kRowTile <= n1; n += kRowTile) {
       const uint16_t* rows[kRowTile] = {W + n * K, W + (n + 1) * K, W + (n + 2) * K, W + (n + 3) * K};

@@ -24,12 +24,18 @@ float FmaChains(int64_t iters, int* lanes) {
   const hn::ScalableTag<float> df;
   *lanes = int(hn::Lanes(df));
   hn::Vec<decltype(df)> acc[kChains];
+  // Fully unrolled (the pragmas): at -O2 GCC otherwise keeps acc[] on the stack and every FMA
+  // waits for a store-forward round trip, which measured about half the real peak.
+#pragma GCC unroll 16
   for (int c = 0; c < kChains; ++c) acc[c] = hn::Set(df, float(c) * 1e-3f);
   // a * b + acc with a*b slightly below 1 keeps values bounded and normal for any iteration count.
   const auto a = hn::Set(df, 0.999f), b = hn::Set(df, 1e-3f);
-  for (int64_t i = 0; i < iters; ++i)
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 16
     for (int c = 0; c < kChains; ++c) acc[c] = hn::MulAdd(acc[c], a, b);
+  }
   auto s = acc[0];
+#pragma GCC unroll 16
   for (int c = 1; c < kChains; ++c) s = hn::Add(s, acc[c]);
   return hn::GetLane(hn::SumOfLanes(df, s));
 }
