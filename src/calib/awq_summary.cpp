@@ -17,8 +17,12 @@ double num(const Json& j, const char* key) { return j.is_object() && j.contains(
 // "0.89x" (chosen / identity); "-" when the identity loss is zero (nothing to reduce).
 std::string loss_ratio(double identity, double best) { return identity > 0 ? fmt::format("{:.3f}x", best / identity) : "-"; }
 
+// Not searched: skipped by the mapping resolution (e.g. STRIX-2H's BF16 carve-out: no quantized
+// layer in the set, so the layer is not smoothed) or no tokens routed to the expert.
+bool skipped(const Json& m) { return !m.is_object() || m.value("skipped", false) || !m.contains("ratio"); }
+
 std::string norm_row(const Json& m) {
-  if (!m.is_object() || m.value("skipped", false) || !m.contains("ratio")) return fmt::format("{:<13} {:<25} {:>7}", "skipped", "", "");
+  if (skipped(m)) return "skipped (not smoothed)";
   const double id = num(m, "loss_identity"), best = num(m, "loss_best");
   return fmt::format("{:<13} {:>11.4e} -> {:<10.4e} {:>7}", fmt::format("{:.2f}{}", num(m, "ratio"), m.value("duo", false) ? " duo" : ""),
                      id, best, loss_ratio(id, best));
@@ -27,15 +31,15 @@ std::string norm_row(const Json& m) {
 std::string experts_row(const Json& maps) {
   std::vector<double> ratios;
   double id = 0, best = 0;
-  int skipped = 0;
+  int n_skipped = 0;
   for (const auto& m : maps) {
-    if (!m.is_object() || m.value("skipped", false) || !m.contains("ratio")) { ++skipped; continue; }
+    if (skipped(m)) { ++n_skipped; continue; }
     ratios.push_back(num(m, "ratio"));
     id += num(m, "loss_identity");
     best += num(m, "loss_best");
   }
-  std::string skip = skipped ? fmt::format(", {} skipped", skipped) : "";
-  if (ratios.empty()) return fmt::format("{:<13} {:<25} {:>7}{}", "skipped", "", "", skip);
+  if (ratios.empty()) return "skipped (not smoothed)";
+  std::string skip = n_skipped ? fmt::format(", {} skipped", n_skipped) : "";
   std::sort(ratios.begin(), ratios.end());
   const double median = ratios[ratios.size() / 2];
   return fmt::format("{:<13} {:>11.4e} -> {:<10.4e} {:>7}  ratio median {:.2f}{}",
@@ -62,8 +66,10 @@ std::string format_awq_summary(const Json& r) {
                    "routing change compensated (uncompensated)");
   for (const auto& l : r.value("layers", Json::array())) {
     const int layer = int(num(l, "layer"));
-    s += fmt::format("{:>5}  {:<27} {}  {:.4f} ({:.4f})\n", layer, "post_attention_layernorm", norm_row(l.value("norm_mapping", Json())),
-                     num(l, "routing_change_compensated"), num(l, "routing_change_uncompensated"));
+    const Json norm = l.value("norm_mapping", Json());
+    const std::string routing =
+        skipped(norm) ? "" : fmt::format("  {:.4f} ({:.4f})", num(l, "routing_change_compensated"), num(l, "routing_change_uncompensated"));
+    s += fmt::format("{:>5}  {:<27} {}{}\n", layer, "post_attention_layernorm", norm_row(norm), routing);
     const Json w2 = l.value("w3_w2_mappings", Json::array());
     s += fmt::format("{:>5}  {:<27} {}\n", "", fmt::format("w3 -> w2 ({} experts)", w2.size()), experts_row(w2));
   }
