@@ -7,6 +7,11 @@
 // pool dispatch per matrix as in the decode MoE, E large enough (~170 MB) to stream from DRAM —
 // the shapes and bytes of the llama.cpp Q4_0 side-by-side in docs/perf-engine.md.
 // BM_Memcpy: plain memcpy of the same ~170 MB split over the pool (GB/s of bytes read).
+// BM_*PerCpuSecond: the same work timed in CPU time of the calling thread, not wall time. Run with
+// MIXQ_THREADS=1 (everything then runs on that thread): bytes or flops per CPU-second, which time
+// spent descheduled does not dilute, so kernels can be compared on a loaded machine. Memory
+// stalls still count (the core is busy waiting), so a bandwidth-bound kernel is compared with
+// BM_StreamSumPerCpuSecond, the loop the bench's bandwidth measurement runs.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -138,6 +143,44 @@ void BM_Memcpy(benchmark::State& st) {
   report(st, double(kStreamBytes), 0);
 }
 BENCHMARK(BM_Memcpy)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- per CPU-second (see the header) -------------------------------------------------------
+constexpr int64_t kCpuRows = 32768;  // x 3072 bf16 = 201 MB: streamed from DRAM
+
+std::vector<uint16_t>& cpu_weights() {
+  static std::vector<uint16_t> w = [] {
+    std::vector<uint16_t> v(size_t(kCpuRows * K));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = mixq::f32_to_bf16(0.01f * float(int(i % 13) - 6));
+    return v;
+  }();
+  return w;
+}
+void BM_Bf16PerCpuSecond(benchmark::State& st) {
+  auto& w = cpu_weights();
+  const int64_t M = st.range(0), rows = M == 1 ? kCpuRows : 4096;  // prefill: 25 MB, compute-bound
+  std::vector<float> x(size_t(M * K), 0.25f), y(size_t(M * rows));
+  for (auto _ : st)
+    parallel_rows(rows, 64, [&](int64_t b, int64_t e) { matmul_bf16(w.data(), K, x.data(), M, K, y.data(), rows, b, e); });
+  st.counters["GB/s"] = benchmark::Counter(double(rows * K * 2), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(rows * K * M), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+void BM_StreamSumPerCpuSecond(benchmark::State& st) {
+  auto& w = cpu_weights();
+  const auto* f = reinterpret_cast<const float*>(w.data());
+  const int64_t n = kCpuRows * K / 2;
+  auto& pool = mixq::ThreadPool::global();
+  for (auto _ : st) {
+    const size_t parts = pool.size();
+    std::vector<float> part(parts);
+    pool.parallel_for(parts, 1, [&](size_t b, size_t e, size_t) {
+      for (size_t p = b; p < e; ++p) part[p] = stream_sum(f + n * int64_t(p) / int64_t(parts), n / int64_t(parts));
+    });
+    benchmark::DoNotOptimize(part.data());
+  }
+  st.counters["GB/s"] = benchmark::Counter(double(n * 4), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_Bf16PerCpuSecond)->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StreamSumPerCpuSecond)->Unit(benchmark::kMillisecond);
 
 void BM_FmaPeak(benchmark::State& st) {
   double flops = 0;
