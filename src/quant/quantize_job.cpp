@@ -98,6 +98,7 @@ struct Job {
   WeightTransform* tr;
   Progress& prog;
   Source src{ck};
+  size_t next_tensor = 0;  // index of the module's first output in the writer's declared order
 
   void int4(const ModuleDecision& d) {
     const int64_t out = d.shape[0], in = d.shape[1], G = in / d.outputs[1].shape[1];
@@ -176,6 +177,10 @@ struct Job {
   }
 
   void module(const ModuleDecision& d) {
+    if (tr)
+      for (size_t i = next_tensor; i < next_tensor + d.outputs.size(); ++i)
+        if ((i == 0 || w.shard_of(i) != w.shard_of(i - 1)) && w.needed(w.specs()[i].name)) tr->resume_point(w.specs()[i].name);
+    next_tensor += d.outputs.size();
     bool needed = false;
     for (const auto& s : d.outputs) needed = needed || w.needed(s.name);
     if (!needed) {

@@ -29,6 +29,9 @@ class WeightTransform {
   // A high-precision tensor (a norm weight, the router gate). Return true when `values` (fp32)
   // were modified: they are then converted back to the tensor's dtype instead of copied.
   virtual bool transform_dense(const std::string& tensor, std::vector<float>& values) { return false; }
+  // The job starts writing the output shard whose first tensor is `tensor` (a restart after a kill
+  // resumes at that tensor or later): state kept only to resume earlier work may be dropped.
+  virtual void resume_point(const std::string& tensor) {}
   // Recorded in the job identity and the manifest ("rtn" when no transform).
   virtual std::string name() const = 0;
 };
