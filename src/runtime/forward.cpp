@@ -7,6 +7,9 @@
 // inline. Scratch buffers come from per-thread workspaces (runtime/workspace.h): no allocation
 // per decoded token.
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -232,10 +235,8 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
       for (int64_t r = 0; r < n; r += c) ts.push_back({e, r, std::min(n, r + c)});
     return ts;
   };
-  // Phase A: h = silu(x W1^T) * (x W3^T) for each expert's rows.
-  const auto ta = make_tasks(I);
-  run_tasks(ta.size(), [&](size_t i) {
-    const Task& tk = ta[i];
+  // Phase A: h = silu(x W1^T) * (x W3^T) for each expert's rows. Phase B: y = h W2^T.
+  auto phase_a = [&](const Task& tk) {
     const int64_t n = int64_t(tok[size_t(tk.e)].size()), b = base[tk.e];
     const float* xe = &xs[b * H];
     L.w1[size_t(tk.e)].rows(xe, n, H, &g1[b * I], I, tk.r0, tk.r1);
@@ -245,17 +246,46 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
         float& a = g1[(b + r) * I + c];
         a = a * sigmoid(a) * g3[(b + r) * I + c];
       }
-  });
-  if (obs)
-    for (int32_t e : active)
-      obs->expert_down_input(l, e, tok[size_t(e)].data(), &g1[base[e] * I], int64_t(tok[size_t(e)].size()), I);
-  // Phase B: y = h W2^T.
-  const auto tb = make_tasks(H);
-  run_tasks(tb.size(), [&](size_t i) {
-    const Task& tk = tb[i];
+  };
+  auto phase_b = [&](const Task& tk) {
     const int64_t n = int64_t(tok[size_t(tk.e)].size()), b = base[tk.e];
     L.w2[size_t(tk.e)].rows(&g1[b * I], n, I, &ys[b * H], H, tk.r0, tk.r1);
-  });
+  };
+  const auto ta = make_tasks(I), tb = make_tasks(H);
+  if (obs) {
+    run_tasks(ta.size(), [&](size_t i) { phase_a(ta[i]); });
+    for (int32_t e : active)
+      obs->expert_down_input(l, e, tok[size_t(e)].data(), &g1[base[e] * I], int64_t(tok[size_t(e)].size()), I);
+    run_tasks(tb.size(), [&](size_t i) { phase_b(tb[i]); });
+  } else {
+    // One dispatch for both phases: the A tasks come first in the task order, and a B task of
+    // expert e waits only for e's own A tasks (a per-expert countdown), not for every expert:
+    // one barrier fewer per layer. Chunks are claimed in task order, so when a B task of e is
+    // claimed every A task of e is already claimed and running or done; A tasks never wait,
+    // so this cannot deadlock. Inline (1 thread) the order alone suffices.
+    std::unique_ptr<std::atomic<int>[]> a_left(new std::atomic<int>[size_t(E)]);
+    for (int64_t e = 0; e < E; ++e) a_left[size_t(e)].store(0, std::memory_order_relaxed);
+    for (const Task& tk : ta) a_left[size_t(tk.e)].fetch_add(1, std::memory_order_relaxed);
+    std::atomic<bool> failed{false};  // an A task threw: waiting B tasks give up
+    run_tasks(ta.size() + tb.size(), [&](size_t i) {
+      if (i < ta.size()) {
+        try {
+          phase_a(ta[i]);
+        } catch (...) {
+          failed.store(true);
+          throw;
+        }
+        a_left[size_t(ta[i].e)].fetch_sub(1, std::memory_order_release);
+        return;
+      }
+      const Task& tk = tb[i - ta.size()];
+      for (int spins = 0; a_left[size_t(tk.e)].load(std::memory_order_acquire) != 0; ++spins) {
+        if (failed.load()) return;
+        if (spins > 1000) std::this_thread::yield();  // the A task's thread may be descheduled
+      }
+      phase_b(tk);
+    });
+  }
   // Phase C: weighted sum per token in ascending expert order.
   for (int64_t t = 0; t < T; ++t) {
     float* o = out + t * H;
