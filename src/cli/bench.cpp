@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -39,6 +40,12 @@ double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt + u.ru_majflt;
 }
 
 double median(std::vector<double> v) {
@@ -94,12 +101,15 @@ mixq::cli::RunFn setup(CLI::App& app) {
     double decode_s = 0;
     const double cpu0 = process_cpu_seconds();
     double cpu_in_passes = 0;
+    long decode_faults = 0;
     for (int64_t i = 0; i < o->decode; ++i) {
       const double c = process_cpu_seconds();
       pass_bps.push_back(probe.pass());
       cpu_in_passes += process_cpu_seconds() - c;
+      const long f0 = minor_faults();
       const auto t = clock::now();
       m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data());
+      decode_faults += minor_faults() - f0;
       tok_s.push_back(std::chrono::duration<double>(clock::now() - t).count());
       decode_s += tok_s.back();
     }
@@ -147,7 +157,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_token_seconds", tok_s}, {"bandwidth_pass_bytes_per_second", pass_bps},
                        {"decode_paired_roofline_fraction", paired_median},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
-                       {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff}, {"load_average_1min", load[0]}};
+                       {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff},
+                       {"decode_page_faults_per_token", double(decode_faults) / double(o->decode)}, {"load_average_1min", load[0]}};
       fmt::print("{}\n", j.dump(2));
     } else {
       fmt::print("model:      {} ({})\n", o->model, m.describe());
@@ -163,6 +174,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("cpu share:  {:.0f}% of {} threads x decode wall time (load average {:.2f}); per CPU-second decode\n"
                  "            streams {:.1f}% as many bytes as the bandwidth passes\n", 100 * cpu_share,
                  ThreadPool::global().size(), load[0], 100 * cpu_eff);
+      fmt::print("page faults: {:.1f} per decoded token (0 in steady state; more = weights being paged back in)\n",
+                 double(decode_faults) / double(o->decode));
       fmt::print("prefill:    {:.1f} GFLOP/s matmul = {:.1f}% of the measured fp32 FMA peak {:.1f} GFLOP/s ({} threads x {} lanes)\n",
                  prefill_flops / 1e9, 100 * prefill_flops / peak.flops_per_second, peak.flops_per_second / 1e9, peak.threads,
                  peak.lanes);
