@@ -27,6 +27,7 @@ ThreadPool::ThreadPool(size_t threads) {
     threads = env ? size_t(std::max(1, std::atoi(env))) : std::max(1u, std::thread::hardware_concurrency());
   }
   if (const char* s = std::getenv("MIXQ_SPIN_US")) spin_ns_ = int64_t(std::max(0, std::atoi(s))) * 1000;
+  caller_spin_ns_ = spin_ns_;
   for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -45,16 +46,25 @@ ThreadPool& ThreadPool::global() {
 }
 
 template <class Pred>
-bool ThreadPool::spin_until(Pred pred) const {
+bool ThreadPool::spin_until(Pred pred, int64_t& budget_ns) const {
   if (pred()) return true;
   if (spin_ns_ <= 0) return false;
+  // Adaptive budget: doubles (up to MIXQ_SPIN_US) each time a spin succeeds and halves (down to
+  // 1/16 of it) each time it fails. On a loaded machine the other thread is often descheduled, a
+  // spin then only burns CPU the scheduler could give to it, and the budget shrinks by itself.
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       MIXQ_CPU_RELAX();
-      if (pred()) return true;
+      if (pred()) {
+        budget_ns = std::min(spin_ns_, budget_ns * 2);
+        return true;
+      }
     }
-    if (std::chrono::steady_clock::now() - t0 > std::chrono::nanoseconds(spin_ns_)) return pred();
+    if (std::chrono::steady_clock::now() - t0 > std::chrono::nanoseconds(budget_ns)) {
+      budget_ns = std::max(spin_ns_ / 16, budget_ns / 2);
+      return pred();
+    }
   }
 }
 
@@ -96,9 +106,10 @@ void ThreadPool::run_chunks(uint64_t job, size_t thread_index) {
 
 void ThreadPool::worker_loop(size_t index) {
   uint64_t seen = 0;
+  int64_t budget = spin_ns_;
   for (;;) {
     auto fresh = [&] { return stop_.load(std::memory_order_acquire) || job_seq_.load(std::memory_order_acquire) != seen; };
-    if (!spin_until(fresh)) {
+    if (!spin_until(fresh, budget)) {
       std::unique_lock<std::mutex> lk(mu_);
       cv_.wait(lk, fresh);
     }
@@ -139,7 +150,7 @@ void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(s
   cv_.notify_all();
   run_chunks(job, 0);
   auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(done)) {
+  if (!spin_until(done, caller_spin_ns_)) {
     std::unique_lock<std::mutex> lk(mu_);
     done_cv_.wait(lk, done);
   }

@@ -10,8 +10,9 @@
 // chunk boundaries depend only on n, grain and the pool size, never on timing.
 // Wake-ups: an idle worker first spins on an atomic job counter for a short while (MIXQ_SPIN_US,
 // default 100 us) and only then sleeps on a condition variable, and the caller spins the same way
-// before sleeping while it waits for the last chunk. A decode step issues a dispatch every few
-// hundred microseconds; a futex sleep/wake pair costs tens of microseconds in a VM and more when
+// before sleeping while it waits for the last chunk; each budget halves after a spin that ended in
+// sleep and doubles after one that did not (on a loaded machine less CPU is burnt). A decode step
+// issues a dispatch every few hundred microseconds; a futex sleep/wake pair costs tens of microseconds in a VM and more when
 // the woken thread has to be scheduled (docs/perf-engine.md). The spin is bounded, so an idle
 // process does not burn CPU for more than MIXQ_SPIN_US after its last job.
 #pragma once
@@ -43,15 +44,16 @@ class ThreadPool {
  private:
   void worker_loop(size_t index);
   void run_chunks(uint64_t job, size_t thread_index);
-  // Spins up to spin_ns_ for pred(), then returns pred().
+  // Spins up to budget_ns (adapted, see the .cpp) for pred(), then returns pred().
   template <class Pred>
-  bool spin_until(Pred pred) const;
+  bool spin_until(Pred pred, int64_t& budget_ns) const;
 
   std::vector<std::thread> workers_;
   std::mutex submit_mu_;  // one job at a time
   std::mutex mu_;         // guards the sleeping side of job_seq_ / pending_ and error_
   std::condition_variable cv_, done_cv_;
-  int64_t spin_ns_ = 100000;
+  int64_t spin_ns_ = 100000;         // MIXQ_SPIN_US: the most a wait spins before sleeping
+  int64_t caller_spin_ns_ = 100000;  // the caller's current budget (under submit_mu_)
 
   // The current job. Written by parallel_for before job_seq_ is bumped (release); read by the
   // workers after they see the new job_seq_ (acquire).
