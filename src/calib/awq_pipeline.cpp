@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 #include "calib/calib_dataset.h"
@@ -15,6 +17,7 @@
 #include "util/error.h"
 #include "util/file_util.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 namespace mixq::calib {
 
@@ -45,6 +48,17 @@ nlohmann::ordered_json search_json(const AwqSearchResult& r) {
   return j;
 }
 
+// TEST-ONLY hook (tests/scripts/awq_resume_layers.sh): MIXQ_TEST_KILL_AFTER_LAYER=n makes the
+// process SIGKILL itself right after layer n's results are persisted (the state entering layer n+1,
+// or for the last layer its report), a deterministic kill -9 point. Not a user option.
+void test_kill_after_layer(int layer) {
+  static const char* env = std::getenv("MIXQ_TEST_KILL_AFTER_LAYER");
+  if (env && *env && std::atoi(env) == layer) {
+    MIXQ_INFO("awq: MIXQ_TEST_KILL_AFTER_LAYER={}: SIGKILL (test hook)", layer);
+    std::raise(SIGKILL);
+  }
+}
+
 }  // namespace
 
 AwqPipeline::AwqPipeline(const std::string& model_dir, const AwqPipelineOptions& opt) : opt_(opt) {
@@ -62,20 +76,71 @@ AwqPipeline::AwqPipeline(const std::string& model_dir, const AwqPipelineOptions&
     if (s.format == SampleFormat::Chat) { chat = text::ChatTemplate::load(model_dir); break; }
   auto tok = tokenize_calibration(samples, *tk, chat.get(), spec.max_seq_length);
   const int64_t H = model_->config().hidden_size, V = model_->vocab();
-  for (const auto& t : tok) tokens_ += int64_t(t.ids.size());
-  if (tokens_ == 0) fail("{}: the calibration set tokenizes to no tokens", spec.path);
-  hidden_ = Matrix(tokens_, H);
-  int64_t row = 0;
+  num_layers_ = int(model_->config().num_hidden_layers);
   for (const auto& t : tok) {
     for (int32_t id : t.ids)
       if (id < 0 || id >= V) fail("calibration token id {} outside the model's vocabulary [0, {})", id, V);
     if (t.ids.empty()) continue;
-    model_->embed(t.ids.data(), int64_t(t.ids.size()), hidden_.row(row));
+    ids_.insert(ids_.end(), t.ids.begin(), t.ids.end());
     seq_len_.push_back(int64_t(t.ids.size()));
-    row += int64_t(t.ids.size());
   }
+  tokens_ = int64_t(ids_.size());
+  if (tokens_ == 0) fail("{}: the calibration set tokenizes to no tokens", spec.path);
   MIXQ_INFO("awq: {} calibration sequences, {} tokens (hidden states {:.1f} MiB fp32)", seq_len_.size(), tokens_,
-            double(hidden_.numel()) * 4 / (1 << 20));
+            double(tokens_) * double(H) * 4 / (1 << 20));
+  if (!opt.state_dir.empty()) {
+    // Everything the hidden states and reports depend on; the memory budget and the state
+    // directory change no result and are left out.
+    Sha256 h;
+    auto add = [&](const std::string& s) { h.update(s.data(), s.size() + 1); };
+    add("mixq-awq-state/1");
+    add(MIXQ_VERSION);
+    add(input_fingerprint(model_dir));
+    add(opt.recipe_sha256);
+    add(name());
+    add(fmt::format("group={} tokens={} hidden={} layers={}", opt.group, tokens_, H, num_layers_));
+    h.update(seq_len_.data(), seq_len_.size() * sizeof(int64_t));
+    h.update(ids_.data(), ids_.size() * sizeof(int32_t));
+    state_ = std::make_unique<AwqResumeState>(opt.state_dir, h.hex(), tokens_, H);
+  }
+}
+
+void AwqPipeline::embed_all() {
+  int64_t row = 0;
+  for (int64_t T : seq_len_) {
+    model_->embed(ids_.data() + row, T, hidden_.row(row));
+    row += T;
+  }
+}
+
+void AwqPipeline::start(int layer) {
+  started_ = true;
+  const int64_t H = model_->config().hidden_size;
+  hidden_ = Matrix(tokens_, H);
+  const uint64_t bytes = uint64_t(tokens_) * uint64_t(H) * 4;
+  if (state_ && bytes > opt_.memory_budget) spill_ = HiddenSpill::attach(hidden_, state_->dir());
+  if (state_) {
+    std::string from;
+    if (auto l = state_->load_newest_hidden(layer, hidden_.data.data(), &from)) {
+      next_ = loaded_state_ = *l;
+      MIXQ_INFO("awq: resuming at layer {} (state from {}); the job needs layer {} first", *l, from, layer);
+      return;
+    }
+  }
+  embed_all();  // also after a rejected state that was partly read into hidden_
+  next_ = 0;
+}
+
+void AwqPipeline::resume_point(const std::string& tensor) {
+  if (!state_) return;
+  auto l = layer_index_of(tensor);
+  // Outside the decoder layers: the embedding comes before layer 0, the final norm and lm_head after
+  // the last layer.
+  state_->set_floor(l ? *l : tensor.rfind("model.embed", 0) == 0 ? 0 : num_layers_);
+}
+
+void AwqPipeline::discard_state() {
+  if (state_) state_->remove_all();
 }
 
 AwqPipeline::~AwqPipeline() = default;
@@ -87,7 +152,29 @@ std::string AwqPipeline::name() const {
 }
 
 void AwqPipeline::advance_to(int layer) {
-  while (next_ <= layer) run_layer(next_++);
+  if (layer < next_ && started_) return;
+  const bool first_request = !started_;
+  if (first_request) start(layer);
+  while (next_ <= layer) {
+    const int l = next_;
+    // The state entering layer l is saved here rather than at the end of layer l-1: by now every
+    // shard that starts inside layer l-1 has been announced (resume_point), so the floor is known
+    // and at most two states are on disk (awq_resume_state.h).
+    if (state_ && l > 0 && l != loaded_state_) {
+      state_->save_hidden(l, hidden_.data.data());
+      test_kill_after_layer(l - 1);
+    }
+    run_layer(next_++);
+    if (state_) {
+      state_->save_report(l, layers_.back());
+      if (l + 1 == num_layers_) test_kill_after_layer(l);
+    }
+    // Layers below the job's first request were recomputed only to reach it (a restarted job: their
+    // shards are complete on disk); their hand-outs are never asked for.
+    if (first_request && l < layer) std::erase_if(pending_, [&](const auto& kv) { return layer_index_of(kv.first) == l; });
+    if (spill_ && !spill_->covers(hidden_)) spill_ = HiddenSpill::attach(hidden_, state_->dir());
+    if (spill_) spill_->release_resident();
+  }
 }
 
 void AwqPipeline::run_layer(int l) {
@@ -197,7 +284,17 @@ nlohmann::ordered_json AwqPipeline::report() const {
   j["transform"] = name();
   j["calibration_tokens"] = tokens_;
   j["calibration_sequences"] = seq_len_.size();
-  j["layers"] = layers_;
+  // Layers computed by this run, and those a killed earlier run of the same job computed (from the
+  // resume state; identical values, so the report is byte-identical to an uninterrupted run's).
+  std::map<int, nlohmann::ordered_json> by_layer;
+  for (const auto& l : layers_) by_layer[l["layer"].get<int>()] = l;
+  if (state_)
+    for (int l = 0; l < num_layers_; ++l)
+      if (!by_layer.count(l))
+        if (auto r = state_->load_report(l)) by_layer[l] = std::move(*r);
+  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  for (auto& [l, r] : by_layer) layers.push_back(std::move(r));
+  j["layers"] = std::move(layers);
   return j;
 }
 

@@ -16,6 +16,10 @@
 // layers computed but not yet fully written. The quantize job asks in layer order
 // (minimax_m2_modules), so that is one layer: 3 x E x I x H x 4 B (fp32; 14.5 GB at MiniMax-M2's
 // real size -- bf16 holding is the open item in docs/awq.md). Attention weights stay mmap'd.
+// Above options.memory_budget the hidden states are file-backed (calib/hidden_spill.h).
+// Resume: with options.state_dir, the state entering each layer and every layer's report are saved
+// (calib/awq_resume_state.h; at most 2 x N x hidden x 4 B of states on disk); a restarted job
+// continues from the newest valid state entering a layer <= the first layer it asks for.
 #pragma once
 #include <map>
 #include <memory>
@@ -24,6 +28,8 @@
 #include <vector>
 
 #include "calib/awq_moe_layer.h"
+#include "calib/awq_resume_state.h"
+#include "calib/hidden_spill.h"
 #include "quant/quantize_job.h"
 
 namespace mixq {
@@ -41,6 +47,11 @@ struct AwqPipelineOptions {
   int n_grid = 20;
   DuoScaling duo = DuoScaling::On;
   int64_t group = 32;
+  // Resume and spill (docs/awq.md section 4). state_dir empty: no per-layer resume state (and no
+  // spill); quantize sets <output>/.mixq_awq_state. Neither changes any result.
+  std::string state_dir;
+  std::string recipe_sha256;                  // part of the state fingerprint
+  uint64_t memory_budget = 4ull << 30;        // hidden states above this: file-backed (hidden_spill.h)
 };
 
 class AwqPipeline : public WeightTransform {
@@ -53,13 +64,20 @@ class AwqPipeline : public WeightTransform {
   std::string name() const override;
 
   // Per layer: calibration tokens, per mapping the chosen grid point (ratio, duo), loss at identity
-  // and at the chosen point, routed tokens per expert, routing-change rates. Layers not computed
-  // (nothing of theirs was asked for) are absent.
+  // and at the chosen point, routed tokens per expert, routing-change rates. Layers computed by a
+  // killed earlier run of the same job come from the resume state; layers never computed are absent.
   nlohmann::ordered_json report() const;
   int64_t calibration_tokens() const { return tokens_; }
+  // A restart of the job resumes writing at `tensor` or later (the first tensor of the shard the
+  // job is starting): resume states entering earlier layers are no longer needed.
+  void resume_point(const std::string& tensor) override;
+  // The job succeeded and awq_report.json is written: delete the resume state (nothing left behind).
+  void discard_state();
 
  private:
   void advance_to(int layer);
+  void start(int layer);   // first request: hidden states from the newest resume state, or embedded
+  void embed_all();
   void run_layer(int l);
 
   AwqPipelineOptions opt_;
@@ -70,6 +88,13 @@ class AwqPipeline : public WeightTransform {
   int next_ = 0;                    // first layer not processed yet
   std::map<std::string, std::vector<float>> pending_;  // smoothed tensors not yet handed out
   nlohmann::ordered_json layers_ = nlohmann::ordered_json::array();
+  // Resume and spill.
+  std::vector<int32_t> ids_;               // the calibration token ids, in row order (embedded lazily)
+  std::unique_ptr<AwqResumeState> state_;  // null without options.state_dir
+  std::unique_ptr<HiddenSpill> spill_;     // set while hidden_ is file-backed
+  bool started_ = false;
+  int loaded_state_ = -1;                  // the layer whose entering state start() loaded
+  int num_layers_ = 0;
 };
 
 }  // namespace mixq::calib

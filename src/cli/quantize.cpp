@@ -25,6 +25,7 @@
 #include "util/error.h"
 #include "util/file_util.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 namespace {
 
@@ -36,6 +37,7 @@ struct Opts {
   bool rtn = false, no_router_compensation = false, awq_w2_gram = false;
   std::string calib;
   int64_t calib_samples = 0, calib_seq_len = 0;
+  std::string calib_memory = "4GiB";
   // End-to-end check after writing (off by default: it runs both models over every eval token)
   std::string eval_text, eval_gsm8k;
   int64_t eval_tokens = 4096;
@@ -65,6 +67,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--calib", o->calib, "AWQ: calibration spec YAML (default: the bundled data/calib/default.yaml)");
   app.add_option("--calib-samples", o->calib_samples, "AWQ: override the spec's num_samples");
   app.add_option("--calib-seq-len", o->calib_seq_len, "AWQ: override the spec's max_seq_length");
+  app.add_option("--calib-memory", o->calib_memory,
+                 "AWQ: RAM for the calibration hidden states (tokens x hidden x 4 B); above it they are file-backed in the "
+                 "output's .mixq_awq_state (default 4GiB)");
   app.add_option("--eval-text", o->eval_text,
                  "After writing: mean KLD / top-1 of the output vs --model on this held-out text (as mixq eval kld), into "
                  "eval_kld.json and awq_report.json");
@@ -127,6 +132,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
       ao.recipe = &recipe;  // its mappings, resolved per layer (calib/awq_mappings.h)
       ao.duo = recipe.awq.duo_scaling == "false" ? calib::DuoScaling::Off
                : recipe.awq.duo_scaling == "both" ? calib::DuoScaling::Both : calib::DuoScaling::On;
+      ao.state_dir = path_join(o->output, calib::kAwqStateDirName);  // per-layer resume state, spill
+      ao.recipe_sha256 = sha256_hex(recipe.text.data(), recipe.text.size());
+      ao.memory_budget = parse_byte_size(o->calib_memory, "--calib-memory");
       awq = std::make_unique<calib::AwqPipeline>(o->model, ao);
       qo.transform = awq.get();
     }
@@ -145,6 +153,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
       if (awq) report["end_to_end"] = kld;
     }
     if (awq) write_file_atomic(path_join(o->output, "awq_report.json"), report.dump(2) + "\n");
+    if (awq) awq->discard_state();  // after the report: a kill before it resumes with every layer's report
     fmt::print("{}: {} shard(s), {} bytes ({} resumed) in {:.1f} s, {:.2f} GB/s of input\n", o->output, r.shards, with_commas(r.output_bytes),
                r.shards_resumed, r.seconds, r.seconds > 0 ? double(r.input_bytes) / r.seconds / 1e9 : 0.0);
     // The quality summary (quiet with -q; the full report is the JSON beside the checkpoint).
