@@ -125,6 +125,12 @@ HWY_INLINE void Drive(const MakeRow& make, int64_t K, const float* X, int64_t M,
     const float* Xb = X + m0 * ldx;
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
+    if (mb == 1)  // decode: 8 row streams, as for BF16 (kRowTileDecode); same per-row sums
+      for (; n + kRowTileDecode <= n1; n += kRowTileDecode) {
+        Row rows[kRowTileDecode];
+        MIXQ_UNROLL for (int r = 0; r < kRowTileDecode; ++r) rows[r] = make(n + r);
+        Tile<1, kRowTileDecode>(rows, K, Xb, ldx, Yb + n, ldy);
+      }
     for (; n + kRowTile <= n1; n += kRowTile) {
       const Row rows[kRowTile] = {make(n), make(n + 1), make(n + 2), make(n + 3)};
       TokLoop<kRowTile>(rows, K, Xb, mb, ldx, Yb + n, ldy);
