@@ -143,6 +143,12 @@ mixq::cli::RunFn setup(CLI::App& app) {
     if (eval) eval_seqs = eval::build_eval_sequences({o->eval_text, o->eval_gsm8k, o->eval_tokens, 512}, o->model, "quantize --eval-*");
     QuantizeResult r = run_quantize(recipe, qo);
     nlohmann::ordered_json report = awq ? awq->report() : nlohmann::ordered_json();
+    // A re-run of a finished job computes no layer (every shard is complete and the resume state is
+    // gone): the report already beside the checkpoint is this job's (the job identity matched).
+    if (awq && report["layers"].empty() && file_exists(path_join(o->output, "awq_report.json"))) {
+      auto prev = nlohmann::ordered_json::parse(read_file(path_join(o->output, "awq_report.json")), nullptr, false);
+      if (prev.is_object() && prev.contains("layers") && !prev["layers"].empty()) report = std::move(prev);
+    }
     nlohmann::ordered_json kld;
     if (eval) {
       Model ref(o->model), out(o->output);

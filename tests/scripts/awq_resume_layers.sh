@@ -7,7 +7,8 @@
 #    (diff -r) to an uninterrupted run's, and the resume state (.mixq_awq_state) is gone;
 #  - a truncated newest state file is rejected with a warning and the restart still ends identical;
 #  - with a tiny --calib-memory the hidden states are spilled to a file-backed mapping and the
-#    output is still identical.
+#    output is still identical;
+#  - re-running the finished job computes nothing and changes nothing (awq_report.json kept).
 set -euo pipefail
 : "${MIXQ:?}" "${MIXQ_SOURCE_DIR:?}" "${MIXQ_SHARED_DIR:?}"
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
@@ -21,6 +22,11 @@ t0=$(now)
 t1=$(now)
 [ ! -e "$T/ref/.mixq_awq_state" ] || { echo "FAIL: resume state left behind after success"; exit 1; }
 [ "$(grep -c 'awq: layer [0-9]*:' "$T/ref.log")" -eq 6 ] || { echo "FAIL: reference run did not compute 6 layers"; exit 1; }
+# A re-run of the finished job computes nothing and leaves everything (awq_report.json included) as is.
+cp -r "$T/ref" "$T/ref_copy"
+"$MIXQ" quantize "${ARGS[@]}" --output "$T/ref_copy" > /dev/null 2> "$T/rerun.log"
+! grep -q 'awq: layer [0-9]*:' "$T/rerun.log" || { echo "FAIL: the re-run of a finished job computed a layer"; exit 1; }
+diff -r "$T/ref" "$T/ref_copy" > /dev/null || { echo "FAIL: re-running a finished job changed its output"; diff -r "$T/ref" "$T/ref_copy" | head; exit 1; }
 
 # kill_run OUT N: run with the kill hook after layer N; it must die by SIGKILL with state on disk.
 kill_run() {
