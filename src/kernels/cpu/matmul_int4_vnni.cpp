@@ -90,6 +90,7 @@ bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
 // GCC 12 reports its own _mm512_reduce_* helpers (_mm512_undefined operands) as maybe-uninitialized.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace {
 
