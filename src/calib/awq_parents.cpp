@@ -8,11 +8,11 @@
 namespace mixq::calib {
 
 ParentForward moe_block_parent(const Matrix& x, const Routing& routing, const MoeShape& shape,
-                               std::span<const Matrix> w2) {
+                               std::span<const Bf16Matrix> w2) {
   return [&x, &routing, shape, w2](const BalanceWeights& bw, std::vector<float>& out) {
     MIXQ_ASSERT(int64_t(bw.size()) == 1 + 2 * shape.experts);
     ExpertWeightFn get = [&](int e, int part, std::vector<float>& scratch) -> const float* {
-      if (part == 2) return w2[size_t(e)].data.data();
+      if (part == 2) return w2[size_t(e)].decode(scratch);
       return bw.get(size_t(1 + part * shape.experts + e), scratch);
     };
     Matrix y;
@@ -45,6 +45,10 @@ Matrix swiglu_intermediate(const Matrix& x, const Matrix& w1, const Matrix& w3) 
     for (size_t i = b; i < e; ++i) g.data[i] = g.data[i] / (1.0f + std::exp(-g.data[i])) * u.data[i];
   });
   return g;
+}
+
+Matrix swiglu_intermediate(const Matrix& x, const Bf16Matrix& w1, const Bf16Matrix& w3) {
+  return swiglu_intermediate(x, w1.to_matrix(), w3.to_matrix());
 }
 
 }  // namespace mixq::calib

@@ -14,13 +14,15 @@ namespace mixq::calib {
 
 // The MoE block on cached inputs x [tokens, hidden] with a FIXED routing (the router's input and
 // weights are unchanged during the search, so routing is too). w2 is not a balance layer here.
+// w2 is held as bf16 and decoded per expert per run.
 ParentForward moe_block_parent(const Matrix& x, const Routing& routing, const MoeShape& shape,
-                               std::span<const Matrix> w2);
+                               std::span<const Bf16Matrix> w2);
 
 // A single Linear on its cached inputs x [tokens, in]: out = x W^T, balance layer 0 = W.
 ParentForward linear_parent(const Matrix& x, int64_t out_features);
 
 // The SwiGLU intermediate of one expert, h = silu(x W1^T) * (x W3^T): the cached input of its w2.
 Matrix swiglu_intermediate(const Matrix& x, const Matrix& w1, const Matrix& w3);
+Matrix swiglu_intermediate(const Matrix& x, const Bf16Matrix& w1, const Bf16Matrix& w3);  // decodes both
 
 }  // namespace mixq::calib

@@ -7,6 +7,9 @@
 #include <cstring>
 
 #include "calib/calib_dataset.h"
+#include "calib/router_safe_smoothing.h"
+#include "quant/quant_plan.h"
+#include "quant/recipe.h"
 #include "calib/calib_tokenize.h"
 #include "model/linear_weight.h"
 #include "model/tensor_table.h"
@@ -25,15 +28,80 @@ namespace {
 
 // An expert matrix as the bf16 values AWQ works on: BF16 as stored; FP8-block dequantized as
 // bf16(fp8 * scale_inv), the same values quant's FP8 path quantizes (quant/fp8_block_source.h).
-Matrix load_matrix(const Checkpoint& ck, const std::string& module) {
+// Held as bf16 (half the bytes); one fp32 matrix is in flight while converting.
+Bf16Matrix load_matrix(const Checkpoint& ck, const std::string& module) {
   LinearWeight lw = load_linear(ck, module);
-  Matrix m(lw.out, lw.in);
-  lw.dequantize_rows(0, lw.out, m.data.data());
-  for (float& v : m.data) v = round_bf16(v);
-  return m;
+  std::vector<float> f(size_t(lw.out * lw.in));
+  lw.dequantize_rows(0, lw.out, f.data());
+  return Bf16Matrix::from(f.data(), lw.out, lw.in);
+}
+
+// The published MiniMax-M2.1 FP8-INT4 recipe (shared/recipes), used when no recipe is given.
+const char* kDefaultRecipe = R"(default_stage:
+  default_modifiers:
+    AWQModifier:
+      config_groups:
+        mlp_experts_projections:
+          targets: ['re:.*block_sparse_moe\.experts\.\d+\.(w1|w2|w3)$']
+          weights: {num_bits: 4, type: int, symmetric: true, group_size: 32, strategy: group, dynamic: false}
+      mappings:
+        - smooth_layer: re:.*post_attention_layernorm$
+          balance_layers: ["re:.*w1$", "re:.*w3$"]
+        - smooth_layer: re:.*w3$
+          balance_layers: ["re:.*w2$"]
+      duo_scaling: true
+)";
+
+// Names that differ only in a contiguous run of expert indices as one "prefix.{a..b}.suffix".
+nlohmann::ordered_json compact_names(const std::vector<std::string>& names) {
+  struct Split { std::string pre, suf; long long idx = -1; };
+  auto split = [](const std::string& n) {
+    Split s;
+    const std::string key = ".experts.";
+    const size_t p = n.find(key);
+    if (p == std::string::npos) return s;
+    const size_t d = p + key.size();
+    size_t e = d;
+    while (e < n.size() && n[e] >= '0' && n[e] <= '9') ++e;
+    if (e == d || e - d > 9) return s;
+    s.pre = n.substr(0, d);
+    s.suf = n.substr(e);
+    s.idx = std::stoll(n.substr(d, e - d));
+    return s;
+  };
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  size_t i = 0;
+  while (i < names.size()) {
+    const Split a = split(names[i]);
+    size_t j = i + 1;
+    while (a.idx >= 0 && j < names.size()) {
+      const Split b = split(names[j]);
+      if (b.idx != a.idx + (long long)(j - i) || b.pre != a.pre || b.suf != a.suf) break;
+      ++j;
+    }
+    if (j - i > 2) {
+      out.push_back(fmt::format("{}{{{}..{}}}{}", a.pre, a.idx, a.idx + (long long)(j - i) - 1, a.suf));
+    } else {
+      for (size_t k = i; k < j; ++k) out.push_back(names[k]);
+    }
+    i = j;
+  }
+  return out;
 }
 
 std::vector<float> load_vector(const Checkpoint& ck, const std::string& tensor) { return ck.view(tensor).to_f32(); }
+
+// The recipe's mappings resolved against this checkpoint and its quantization plan (which modules
+// have a W4 scheme and which tensors the job hands to the transform).
+AwqPlan resolve_mappings(const Model& m, const Recipe* r) {
+  Recipe def;
+  if (!r) {
+    def = parse_recipe(kDefaultRecipe, "<default AWQ recipe>");
+    r = &def;
+  }
+  const QuantPlan qp = plan_quantization(m.checkpoint(), m.config(), *r, PlanOptions{});
+  return plan_awq_layers(m.config(), qp, *r);
+}
 
 nlohmann::ordered_json search_json(const AwqSearchResult& r) {
   nlohmann::ordered_json j;
@@ -66,6 +134,8 @@ AwqPipeline::AwqPipeline(const std::string& model_dir, const AwqPipelineOptions&
     fail("{}: no tokenizer.json; AWQ calibration tokenizes its data with the model's tokenizer (add it, or quantize with --rtn)",
          model_dir);
   model_ = std::make_unique<Model>(model_dir);
+  awq_plan_ = resolve_mappings(*model_, opt.recipe);
+  opt_.recipe = nullptr;  // not kept: the caller's recipe need not outlive the constructor
   CalibSpec spec = load_calib_spec(opt.calib_spec.empty() ? default_calib_spec_path() : opt.calib_spec);
   if (opt.calib_samples > 0) spec.num_samples = opt.calib_samples;
   if (opt.calib_seq_len > 0) spec.max_seq_length = opt.calib_seq_len;
@@ -196,63 +266,121 @@ void AwqPipeline::run_layer(int l) {
       r0 += T;
     }
   }
-  // 2. the layer's MoE weights, fp32, and the search.
+  // 2. the layer's MoE weights (experts as bf16) and the recipe's mappings of this layer.
+  const AwqLayerPlan& lp = awq_plan_.layers[size_t(l)];
+  const int64_t E = cfg.num_local_experts;
   MoeLayerWeights w;
   w.norm = load_vector(ck, names::post_attention_norm(l) + ".weight");
   {
     std::vector<float> g = load_vector(ck, names::router_gate(l) + ".weight");
-    w.gate = Matrix(cfg.num_local_experts, H);
+    w.gate = Matrix(E, H);
     w.gate.data = std::move(g);
   }
   if (ck.has(names::correction_bias(l))) w.bias = load_vector(ck, names::correction_bias(l));
-  for (int e = 0; e < cfg.num_local_experts; ++e) {
+  for (int e = 0; e < E; ++e) {
     w.w1.push_back(load_matrix(ck, names::expert(l, e, 1)));
     w.w3.push_back(load_matrix(ck, names::expert(l, e, 3)));
     w.w2.push_back(load_matrix(ck, names::expert(l, e, 2)));
   }
-  MoeShape shape{H, cfg.intermediate_size, cfg.num_local_experts};
+  MoeShape shape{H, cfg.intermediate_size, E};
   MoeAwqOptions mo;
   mo.search.n_grid = opt_.n_grid;
   mo.search.duo = opt_.duo;
-  mo.search.group = opt_.group;
+  mo.search.group = lp.group;  // the recipe scheme's group size
   for (int64_t T : seq_len_) mo.search.batch_numel.push_back(T * H);  // one batch per sample
-  mo.router = opt_.router;
+  // The gate is compensated when the recipe balances it, or by router compensation (default on).
+  const bool gate_balanced = lp.gate_in_recipe || opt_.router == RouterCompensation::On;
+  mo.router = gate_balanced ? RouterCompensation::On : RouterCompensation::Off;
   mo.rms_norm_eps = float(cfg.rms_norm_eps);
   mo.top_k = int(cfg.num_experts_per_tok);
   mo.w2_gram_loss = opt_.w2_gram_loss;
+  mo.norm_mapping = lp.norm >= 0;
+  mo.w3_w2.resize(size_t(E));
+  for (int64_t e = 0; e < E; ++e) mo.w3_w2[size_t(e)] = lp.w3_w2[size_t(e)] >= 0;
+  mo.w1_quantized = lp.w1_q;
+  mo.w3_quantized = lp.w3_q;
+  mo.w2_quantized = lp.w2_q;
   MoeAwqReport rep = awq_smooth_moe_layer(w, hidden_, shape, mo, names::layer(l));
-  // 3. propagation with the smoothed, unquantized weights.
+  // 3. propagation with the smoothed (in place, bf16), unquantized weights, one expert decoded at a time.
   {
     Matrix x = rms_norm(hidden_, w.norm, float(cfg.rms_norm_eps));
     Routing r = route_sigmoid_topk(x, w.gate, w.bias, mo.top_k);
     Matrix out;
-    moe_block_forward(x, r, shape, expert_weights_of(w.w1, w.w3, w.w2), out);
+    moe_block_forward(x, r, shape, expert_weights_of(std::span<const Bf16Matrix>(w.w1), std::span<const Bf16Matrix>(w.w3),
+                                                     std::span<const Bf16Matrix>(w.w2)),
+                      out);
     for (int64_t i = 0; i < N * H; ++i) hidden_.data[size_t(i)] += out.data[size_t(i)];
   }
-  // Hand-out table.
-  pending_[names::post_attention_norm(l) + ".weight"] = std::move(w.norm);
-  if (opt_.router == RouterCompensation::On) pending_[names::router_gate(l) + ".weight"] = std::move(w.gate.data);
-  for (int e = 0; e < cfg.num_local_experts; ++e) {
-    pending_[names::expert(l, e, 1)] = std::move(w.w1[size_t(e)].data);
-    pending_[names::expert(l, e, 3)] = std::move(w.w3[size_t(e)].data);
-    pending_[names::expert(l, e, 2)] = std::move(w.w2[size_t(e)].data);
+  // Hand-out table: the scales (the held experts are dropped when `w` goes out of scope), and the
+  // smoothed norm and gate.
+  auto scales = std::make_shared<LayerScales>();
+  if (rep.norm_run) scales->norm = rep.norm.scales;
+  scales->w2.resize(size_t(E));
+  for (int64_t e = 0; e < E; ++e)
+    if (rep.w2_run[size_t(e)]) scales->w2[size_t(e)] = rep.w2[size_t(e)].scales;
+  if (rep.norm_run) {
+    pending_[names::post_attention_norm(l) + ".weight"].dense = std::move(w.norm);
+    if (gate_balanced) pending_[names::router_gate(l) + ".weight"].dense = std::move(w.gate.data);
   }
+  for (int e = 0; e < E; ++e)
+    for (int part : {1, 3, 2}) {
+      const bool touched = part == 2 ? rep.w2_run[size_t(e)] : rep.norm_run || (part == 3 && rep.w2_run[size_t(e)]);
+      if (!touched) continue;
+      Pending& p = pending_[names::expert(l, e, part)];
+      p.scales = scales;
+      p.expert = e;
+      p.part = part;
+      p.rows = part == 2 ? H : cfg.intermediate_size;
+      p.cols = part == 2 ? cfg.intermediate_size : H;
+    }
+  // Report: each mapping by its recipe pattern and the modules it resolved to.
+  auto mapping_json = [&](int ri, const AwqSearchResult* r) {
+    nlohmann::ordered_json j;
+    if (ri < 0) {
+      j["skipped"] = true;
+      j["reason"] = "no mapping of the recipe resolves to this set, or it was skipped (see the log)";
+      return j;
+    }
+    const ResolvedAwqMapping& m = awq_plan_.resolved[size_t(ri)];
+    j = search_json(*r);
+    j["recipe_mapping"] = m.mapping;
+    j["smooth"] = m.smooth;
+    j["balance"] = compact_names(m.balance);
+    j["parent"] = m.parent;
+    return j;
+  };
   nlohmann::ordered_json j;
   j["layer"] = l;
   j["tokens"] = rep.tokens;
-  j["norm_mapping"] = search_json(rep.norm);
+  j["norm_mapping"] = mapping_json(lp.norm, &rep.norm);
+  if (lp.norm >= 0)
+    j["norm_mapping"]["gate"] = lp.gate_in_recipe ? "balance layer (recipe)"
+                                : gate_balanced   ? "balance layer (router compensation)"
+                                                  : "not compensated (--no-router-compensation)";
   nlohmann::ordered_json w2 = nlohmann::ordered_json::array();
-  for (const auto& r : rep.w2) w2.push_back(search_json(r));
+  for (int64_t e = 0; e < E; ++e) w2.push_back(mapping_json(lp.w3_w2[size_t(e)], &rep.w2[size_t(e)]));
   j["w3_w2_mappings"] = w2;
   j["routed_tokens"] = rep.routed_tokens;
   j["routing_change_compensated"] = rep.routing_change_compensated;
   j["routing_change_uncompensated"] = rep.routing_change_uncompensated;
   layers_.push_back(j);
+  if (!lp.any()) {
+    MIXQ_INFO("awq: layer {}: no mapping of the recipe applies (propagated unchanged)", l);
+    return;
+  }
   MIXQ_INFO("awq: layer {}: norm ratio {} loss {:.4g} -> {:.4g}, routing change {:.4f} (uncompensated {:.4f})", l,
             j["norm_mapping"].value("ratio", 0.0), j["norm_mapping"].value("loss_identity", 0.0),
             j["norm_mapping"].value("loss_best", 0.0),
-            opt_.router == RouterCompensation::On ? rep.routing_change_compensated : rep.routing_change_uncompensated,
+            gate_balanced ? rep.routing_change_compensated : rep.routing_change_uncompensated,
             rep.routing_change_uncompensated);
+}
+
+void AwqPipeline::smooth_expert(const Pending& p, float* w) const {
+  // The job's buffer holds the source values: BF16 as stored, FP8 as fp8 x scale_inv in fp32. AWQ
+  // works on their bf16 values (as run_layer's load_matrix), so round first; then the same
+  // smoothing as was applied in place during the layer.
+  for (int64_t i = 0; i < p.rows * p.cols; ++i) w[i] = round_bf16(w[i]);
+  smooth_expert_matrix(w, p.rows, p.cols, p.part, p.scales->norm, p.scales->w2[size_t(p.expert)]);
 }
 
 void AwqPipeline::transform_linear(const std::string& module, float* w, int64_t out, int64_t in) {
@@ -261,8 +389,8 @@ void AwqPipeline::transform_linear(const std::string& module, float* w, int64_t 
   advance_to(*l);
   auto it = pending_.find(module);
   if (it == pending_.end()) return;  // not smoothed (attention etc.): the source values
-  MIXQ_ASSERT(int64_t(it->second.size()) == out * in);
-  std::memcpy(w, it->second.data(), size_t(out * in) * 4);
+  MIXQ_ASSERT(it->second.scales && it->second.rows == out && it->second.cols == in);
+  smooth_expert(it->second, w);
   pending_.erase(it);
 }
 
@@ -271,9 +399,21 @@ bool AwqPipeline::transform_dense(const std::string& tensor, std::vector<float>&
   if (!l) return false;
   advance_to(*l);
   auto it = pending_.find(tensor);
-  if (it == pending_.end()) return false;
-  MIXQ_ASSERT(it->second.size() == values.size());
-  values = std::move(it->second);
+  if (it != pending_.end()) {  // norm / gate
+    MIXQ_ASSERT(it->second.dense.size() == values.size());
+    values = std::move(it->second.dense);
+    pending_.erase(it);
+    return true;
+  }
+  // An expert matrix the recipe leaves unquantized (ignored) but a mapping balances: the job copies
+  // it as a float tensor, smoothed.
+  const std::string suffix = ".weight";
+  if (tensor.size() <= suffix.size() || tensor.compare(tensor.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  it = pending_.find(tensor.substr(0, tensor.size() - suffix.size()));
+  if (it == pending_.end() || !it->second.scales) return false;
+  MIXQ_ASSERT(int64_t(values.size()) == it->second.rows * it->second.cols);
+  smooth_expert(it->second, values.data());
   pending_.erase(it);
   return true;
 }

@@ -9,13 +9,19 @@
 //      default (Off reproduces the public recipes);
 //   3. propagation with the SMOOTHED, unquantized weights (llm-compressor's default): the layer's
 //      output becomes the next layer's input.
-// The smoothed tensors of a layer are handed to the job and dropped one by one as it consumes them.
+// The mappings are the recipe's, resolved per layer as llm-compressor does (calib/awq_mappings.h);
+// a mapping the pipeline cannot run exactly is an InputError before any work.
+// No smoothed weights are kept: after a layer, only its scale vectors (and the smoothed norm and
+// gate, [hidden] and [experts, hidden]) stay; when the job hands over an expert matrix (its source
+// bf16 values, read again from the checkpoint) the same smoothing is applied to the job's buffer
+// (smooth_expert_matrix: the same bits as the smoothing applied in place during the layer).
 //
 // Memory: the calibration hidden states, N tokens x hidden fp32 (plus one [N, hidden] norm output
-// and MoE output inside step 2/3: ~4 x N x hidden x 4 B), and the smoothed fp32 weights of the
-// layers computed but not yet fully written. The quantize job asks in layer order
-// (minimax_m2_modules), so that is one layer: 3 x E x I x H x 4 B (fp32; 14.5 GB at MiniMax-M2's
-// real size -- bf16 holding is the open item in docs/awq.md). Attention weights stay mmap'd.
+// and MoE output inside step 2/3: ~4 x N x hidden x 4 B), and, WHILE a layer is computed, that
+// layer's expert weights as bf16, 3 x E x I x H x 2 B (7.2 GB at MiniMax-M2's real size; was
+// 14.5 GB as fp32), decoded to fp32 one expert at a time (3 x I x H x 4 B = 57 MB) when used, plus
+// one trial matrix. Between layers: the scales, ~(E x I + 2 x hidden) x 8 B + E x hidden x 4 B
+// (6 MB at real size). Attention weights stay mmap'd.
 // Above options.memory_budget the hidden states are file-backed (calib/hidden_spill.h).
 // Resume: with options.state_dir, the state entering each layer and every layer's report are saved
 // (calib/awq_resume_state.h; at most 2 x N x hidden x 4 B of states on disk); a restarted job
@@ -27,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "calib/awq_mappings.h"
 #include "calib/awq_moe_layer.h"
 #include "calib/awq_resume_state.h"
 #include "calib/hidden_spill.h"
@@ -46,7 +53,10 @@ struct AwqPipelineOptions {
   bool w2_gram_loss = false;
   int n_grid = 20;
   DuoScaling duo = DuoScaling::On;
-  int64_t group = 32;
+  int64_t group = 32;  // unused: the group size comes from the recipe's scheme (awq_mappings.h)
+  // The recipe whose AWQModifier mappings run (read in the constructor only). nullptr: the published
+  // MiniMax-M2.1 FP8-INT4 recipe (experts W4 g32; norm -> w1/w3, w3 -> w2).
+  const Recipe* recipe = nullptr;
   // Resume and spill (docs/awq.md section 4). state_dir empty: no per-layer resume state (and no
   // spill); quantize sets <output>/.mixq_awq_state. Neither changes any result.
   std::string state_dir;
@@ -86,7 +96,22 @@ class AwqPipeline : public WeightTransform {
   Matrix hidden_;                   // [N, hidden]: the residual stream entering layer next_
   int64_t tokens_ = 0;
   int next_ = 0;                    // first layer not processed yet
-  std::map<std::string, std::vector<float>> pending_;  // smoothed tensors not yet handed out
+  // Hand-out table of the smoothing, keyed by module name (experts) or tensor name (norm, gate):
+  // expert matrices get their layer's scales re-applied to the job's buffer; the norm and the gate
+  // are kept smoothed (small). Erased as handed out.
+  struct LayerScales {
+    std::vector<double> norm;               // empty: the norm mapping did not run
+    std::vector<std::vector<double>> w2;    // per expert; empty: w3 -> w2 did not run
+  };
+  struct Pending {
+    std::shared_ptr<const LayerScales> scales;
+    int expert = -1, part = 0;              // expert matrix: part 1 (w1), 3 (w3), 2 (w2)
+    int64_t rows = 0, cols = 0;
+    std::vector<float> dense;               // norm / gate: the smoothed values
+  };
+  std::map<std::string, Pending> pending_;
+  AwqPlan awq_plan_;                        // the recipe's mappings resolved per layer
+  void smooth_expert(const Pending& p, float* w) const;
   nlohmann::ordered_json layers_ = nlohmann::ordered_json::array();
   // Resume and spill.
   std::vector<int32_t> ids_;               // the calibration token ids, in row order (embedded lazily)

@@ -12,24 +12,30 @@
 
 namespace mixq::calib {
 
-void awq_trial_weight(const Matrix& w, std::span<const double> s, int64_t group, QdqFn qdq, float* out) {
-  MIXQ_ASSERT(int64_t(s.size()) == w.cols);
+void awq_trial_weight(const float* w, int64_t rows, int64_t cols, std::span<const double> s, int64_t group, QdqFn qdq,
+                      float* out) {
+  MIXQ_ASSERT(int64_t(s.size()) == cols);
   // Scale and unscale are parallel over rows here; the QDQ runs once over the whole matrix from this
-  // thread, so a fast QDQ may parallelize itself (the pool is not reentrant).
-  ThreadPool::global().parallel_for(size_t(w.rows), 16, [&](size_t b, size_t e, size_t) {
+  // thread, so a fast QDQ may parallelize itself (the pool is not reentrant). Element-wise, so
+  // out == w is fine.
+  ThreadPool::global().parallel_for(size_t(rows), 16, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
-      const float* src = w.row(int64_t(r));
-      float* dst = out + int64_t(r) * w.cols;
-      for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(src[c]) * s[size_t(c)]));
+      const float* src = w + int64_t(r) * cols;
+      float* dst = out + int64_t(r) * cols;
+      for (int64_t c = 0; c < cols; ++c) dst[c] = round_bf16(float(double(src[c]) * s[size_t(c)]));
     }
   });
-  (qdq ? qdq : qdq_int4)(out, w.rows, w.cols, group, out);
-  ThreadPool::global().parallel_for(size_t(w.rows), 16, [&](size_t b, size_t e, size_t) {
+  (qdq ? qdq : qdq_int4)(out, rows, cols, group, out);
+  ThreadPool::global().parallel_for(size_t(rows), 16, [&](size_t b, size_t e, size_t) {
     for (size_t r = b; r < e; ++r) {
-      float* dst = out + int64_t(r) * w.cols;
-      for (int64_t c = 0; c < w.cols; ++c) dst[c] = round_bf16(float(double(dst[c]) / s[size_t(c)]));
+      float* dst = out + int64_t(r) * cols;
+      for (int64_t c = 0; c < cols; ++c) dst[c] = round_bf16(float(double(dst[c]) / s[size_t(c)]));
     }
   });
+}
+
+void awq_trial_weight(const Matrix& w, std::span<const double> s, int64_t group, QdqFn qdq, float* out) {
+  awq_trial_weight(w.data.data(), w.rows, w.cols, s, group, qdq, out);
 }
 
 float awq_mse_loss(std::span<const float> ref, std::span<const float> out, std::span<const int64_t> batch_numel) {
@@ -64,7 +70,7 @@ class OriginalWeights final : public BalanceWeights {
  public:
   explicit OriginalWeights(std::span<const BalanceLayer> b) : b_(b) {}
   size_t size() const override { return b_.size(); }
-  const float* get(size_t i, std::vector<float>&) const override { return b_[i].weight->data.data(); }
+  const float* get(size_t i, std::vector<float>& scratch) const override { return b_[i].original(scratch); }
 
  private:
   std::span<const BalanceLayer> b_;
@@ -77,9 +83,10 @@ class TrialWeights final : public BalanceWeights {
   size_t size() const override { return b_.size(); }
   const float* get(size_t i, std::vector<float>& scratch) const override {
     const BalanceLayer& l = b_[i];
-    if (!l.quantized) return l.weight->data.data();  // the router keeps its original weights
-    scratch.resize(size_t(l.weight->numel()));
-    awq_trial_weight(*l.weight, s_, group_, qdq_, scratch.data());
+    const float* w = l.original(scratch);
+    if (!l.quantized) return w;  // the router (and ignored layers) keep their original weights
+    scratch.resize(size_t(l.rows() * l.cols()));
+    awq_trial_weight(w, l.rows(), l.cols(), s_, group_, qdq_, scratch.data());
     return scratch.data();
   }
 
@@ -99,10 +106,10 @@ AwqSearchResult awq_search_best_scales_by_loss(const std::string& name, std::spa
   const size_t in = x_mean.size();
   AwqSearchResult res;
   res.scales.assign(in, 1.0);
-  std::vector<const Matrix*> quantized;
+  std::vector<const BalanceLayer*> quantized;
   for (const BalanceLayer& l : balance) {
-    MIXQ_ASSERT(size_t(l.weight->cols) == in);
-    if (l.quantized) quantized.push_back(l.weight);
+    MIXQ_ASSERT(size_t(l.cols()) == in);
+    if (l.quantized) quantized.push_back(&l);
   }
   if (token_count == 0 || quantized.empty()) {  // "no activations found to scale" / nothing to quantize
     res.skipped = true;
@@ -112,7 +119,21 @@ AwqSearchResult awq_search_best_scales_by_loss(const std::string& name, std::spa
   std::vector<double> w_mean;
   bool any_duo = false;
   for (auto& p : res.grid) any_duo |= p.use_duo;
-  if (any_duo) w_mean = compute_w_mean(quantized, opts.group);
+  if (any_duo) {  // one layer decoded at a time
+    WMeanAccumulator acc(int64_t(in), opts.group);
+    Matrix tmp;
+    for (const BalanceLayer* l : quantized) {
+      if (l->bf16) {
+        tmp.rows = l->rows();
+        tmp.cols = l->cols();
+        l->bf16->decode(tmp.data);
+        acc.add(tmp);
+      } else {
+        acc.add(*l->weight);
+      }
+    }
+    w_mean = acc.mean();
+  }
 
   float best = std::numeric_limits<float>::infinity();
   for (size_t k = 0; k < res.grid.size(); ++k) {

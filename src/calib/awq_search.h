@@ -5,7 +5,9 @@
 // The parent forward is a callback, so the same search serves the MoE block (norm -> gate, w1, w3;
 // real routing) and a single Linear (w3 -> w2). Trial weights are materialized on demand into the
 // caller's scratch, one matrix at a time, so memory is O(largest balance matrix), never a
-// second copy of the 256 experts.
+// second copy of the 256 experts. Balance weights held as bf16 are decoded into that same scratch
+// (the original for the reference run, then the trial computed in place), and w_mean decodes one
+// layer at a time.
 #pragma once
 #include <functional>
 #include <span>
@@ -35,8 +37,16 @@ class BalanceWeights {
 using ParentForward = std::function<void(const BalanceWeights& weights, std::vector<float>& out)>;
 
 struct BalanceLayer {
-  const Matrix* weight = nullptr;  // original [out, in]; bf16 values (fp32 for the router gate)
+  const Matrix* weight = nullptr;  // original [out, in] as fp32 (the router gate; tests), or
   bool quantized = false;          // has a W4 scheme: in w_mean and QDQ'd during the search
+  const Bf16Matrix* bf16 = nullptr;  // original as bf16 (experts): decoded per use, one at a time
+
+  int64_t rows() const { return bf16 ? bf16->rows : weight->rows; }
+  int64_t cols() const { return bf16 ? bf16->cols : weight->cols; }
+  // The original fp32 values: the Matrix's data, or the bf16 decoded into scratch.
+  const float* original(std::vector<float>& scratch) const {
+    return bf16 ? bf16->decode(scratch) : weight->data.data();
+  }
 };
 
 struct AwqSearchOptions {
@@ -59,6 +69,9 @@ struct AwqSearchResult {
 
 // Trial weight i for scales s: bf16(QDQ(bf16(W*s)) / s) for quantized layers, the original otherwise.
 void awq_trial_weight(const Matrix& w, std::span<const double> s, int64_t group, QdqFn qdq, float* out);
+// The same on a raw [rows, cols] fp32 buffer; out may equal w (in place).
+void awq_trial_weight(const float* w, int64_t rows, int64_t cols, std::span<const double> s, int64_t group, QdqFn qdq,
+                      float* out);
 
 // llm-compressor's loss: per batch sum((bf16(ref) - bf16(out))^2) in bf16 elementwise math with an
 // fp32 accumulator, the batch sum rounded to bf16, summed in fp32, divided by the element count.

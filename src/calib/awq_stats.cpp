@@ -29,32 +29,40 @@ std::vector<float> XMeanAccumulator::mean() const {
   return m;
 }
 
+WMeanAccumulator::WMeanAccumulator(int64_t in, int64_t group) : group_(group), sum_(size_t(in), 0.0) {
+  MIXQ_ASSERT(group > 0 && in % group == 0);
+}
+
+void WMeanAccumulator::add(const Matrix& w) {
+  MIXQ_ASSERT(w.cols == int64_t(sum_.size()));
+  const int64_t group = group_;
+  // Parallel over column groups; each column is summed over rows in order (as torch.sum(dim=0) per
+  // layer, pooled in layer order), so the result is thread-count independent.
+  ThreadPool::global().parallel_for(sum_.size() / size_t(group), 4, [&](size_t gb, size_t ge, size_t) {
+    for (int64_t r = 0; r < w.rows; ++r) {
+      const float* row = w.row(r);
+      for (int64_t g = int64_t(gb) * group; g < int64_t(ge) * group; g += group) {
+        float amax = 0.0f;
+        for (int64_t i = 0; i < group; ++i) amax = std::max(amax, std::fabs(row[g + i]));
+        const float denom = round_bf16(amax + 1e-6f);  // bf16 tensor + python scalar -> bf16
+        for (int64_t i = 0; i < group; ++i) sum_[size_t(g + i)] += double(round_bf16(std::fabs(row[g + i]) / denom));
+      }
+    }
+  });
+  count_ += w.rows;
+}
+
+std::vector<double> WMeanAccumulator::mean() const {
+  std::vector<double> m = sum_;
+  for (auto& v : m) v /= double(count_);
+  return m;
+}
+
 std::vector<double> compute_w_mean(std::span<const Matrix* const> layers, int64_t group) {
   MIXQ_ASSERT(!layers.empty() && group > 0);
-  const int64_t in = layers[0]->cols;
-  MIXQ_ASSERT(in % group == 0);
-  int64_t count = 0;
-  for (const Matrix* w : layers) {
-    MIXQ_ASSERT(w->cols == in);
-    count += w->rows;
-  }
-  std::vector<double> sum(size_t(in), 0.0);
-  // Parallel over column groups; each column is summed over layers then rows in order (as
-  // torch.sum(dim=0) per layer, pooled in layer order), so the result is thread-count independent.
-  ThreadPool::global().parallel_for(size_t(in / group), 4, [&](size_t gb, size_t ge, size_t) {
-    for (const Matrix* w : layers)
-      for (int64_t r = 0; r < w->rows; ++r) {
-        const float* row = w->row(r);
-        for (int64_t g = int64_t(gb) * group; g < int64_t(ge) * group; g += group) {
-          float amax = 0.0f;
-          for (int64_t i = 0; i < group; ++i) amax = std::max(amax, std::fabs(row[g + i]));
-          const float denom = round_bf16(amax + 1e-6f);  // bf16 tensor + python scalar -> bf16
-          for (int64_t i = 0; i < group; ++i) sum[size_t(g + i)] += double(round_bf16(std::fabs(row[g + i]) / denom));
-        }
-      }
-  });
-  for (auto& v : sum) v /= double(count);
-  return sum;
+  WMeanAccumulator acc(layers[0]->cols, group);
+  for (const Matrix* w : layers) acc.add(*w);
+  return acc.mean();
 }
 
 }  // namespace mixq::calib

@@ -33,4 +33,19 @@ class XMeanAccumulator {
 // summed over rows in fp64 and pooled over all layers: w_mean[c] = sum / sum(out_features).
 std::vector<double> compute_w_mean(std::span<const Matrix* const> quantized_balance, int64_t group);
 
+// The same, streaming: add() one layer at a time (e.g. each decoded from bf16 just before), so only
+// one fp32 matrix is in flight. Each column is summed layer by layer, rows in order, exactly as
+// compute_w_mean does, so the result is bit-identical.
+class WMeanAccumulator {
+ public:
+  WMeanAccumulator(int64_t in, int64_t group);
+  void add(const Matrix& w);
+  std::vector<double> mean() const;  // sum / sum(out_features)
+
+ private:
+  int64_t group_;
+  std::vector<double> sum_;
+  int64_t count_ = 0;
+};
+
 }  // namespace mixq::calib

@@ -146,4 +146,12 @@ ExpertWeightFn expert_weights_of(std::span<const Matrix> w1, std::span<const Mat
   };
 }
 
+ExpertWeightFn expert_weights_of(std::span<const Bf16Matrix> w1, std::span<const Bf16Matrix> w3,
+                                 std::span<const Bf16Matrix> w2) {
+  return [w1, w3, w2](int e, int part, std::vector<float>& scratch) -> const float* {
+    const std::span<const Bf16Matrix>& p = part == 0 ? w1 : part == 1 ? w3 : w2;
+    return p[size_t(e)].decode(scratch);
+  };
+}
+
 }  // namespace mixq::calib

@@ -52,5 +52,8 @@ void moe_block_forward(const Matrix& x, const Routing& routing, const MoeShape& 
 
 // Convenience: weights held in Matrices.
 ExpertWeightFn expert_weights_of(std::span<const Matrix> w1, std::span<const Matrix> w3, std::span<const Matrix> w2);
+// Weights held as bf16: each decoded into the caller's scratch when asked (one expert in flight).
+ExpertWeightFn expert_weights_of(std::span<const Bf16Matrix> w1, std::span<const Bf16Matrix> w3,
+                                 std::span<const Bf16Matrix> w2);
 
 }  // namespace mixq::calib

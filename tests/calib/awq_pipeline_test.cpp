@@ -9,6 +9,7 @@
 
 #include "io/checkpoint.h"
 #include "model/tensor_table.h"
+#include "util/dtype.h"
 
 namespace mixq::calib {
 namespace {
@@ -53,11 +54,28 @@ TEST(AwqPipeline, HandsOutSmoothedLayerTensorsLazilyAndOnce) {
   // Handed out once: a second request gets the source values back (not re-smoothed).
   std::vector<float> again = n0;
   EXPECT_FALSE(p.transform_dense(norm, again));
-  // An expert matrix: replaced; the w3 -> w2 smoothing divided w3's rows, multiplied w2's columns.
-  const int64_t I = ck.info(names::expert(1, 0, 3) + ".weight").shape[0];
-  std::vector<float> w3(size_t(I * H), 0.0f);
-  p.transform_linear(names::expert(1, 0, 3), w3.data(), I, H);
-  EXPECT_NE(w3, std::vector<float>(size_t(I * H), 0.0f));
+  // An expert matrix: the job's buffer (the source values) is smoothed in place: w3's columns
+  // times the norm mapping's scales, its rows divided by the w3 -> w2 scales, so the element ratios
+  // new / old form a rank-1 matrix s_norm[c] / s_w2[r] (up to bf16 rounding), and values stay bf16.
+  const std::string w3n = names::expert(1, 0, 3);
+  const int64_t I = ck.info(w3n + ".weight").shape[0];
+  const std::vector<float> w3src = ck.view(w3n + ".weight").to_f32();
+  std::vector<float> w3 = w3src;
+  p.transform_linear(w3n, w3.data(), I, H);
+  EXPECT_NE(w3, w3src);
+  for (float v : w3) ASSERT_EQ(v, round_bf16(v));
+  auto ratio = [&](int64_t r, int64_t c) { return double(w3[size_t(r * H + c)]) / w3src[size_t(r * H + c)]; };
+  int checked = 0;
+  for (int64_t c = 1; c < H && checked < 50; ++c) {
+    if (w3src[size_t(c)] == 0 || w3src[size_t(H + c)] == 0 || w3src[0] == 0 || w3src[size_t(H)] == 0) continue;
+    EXPECT_NEAR(ratio(0, c) * ratio(1, 0), ratio(1, c) * ratio(0, 0), 0.03 * std::abs(ratio(0, c) * ratio(1, 0))) << c;
+    ++checked;
+  }
+  EXPECT_GT(checked, 10);
+  // Handed out once: asking again leaves the buffer alone.
+  std::vector<float> w3again = w3src;
+  p.transform_linear(w3n, w3again.data(), I, H);
+  EXPECT_EQ(w3again, w3src);
   // Attention Linears are left alone.
   std::vector<float> q(4, 3.0f);
   p.transform_linear(names::attn(1, "q_proj"), q.data(), 2, 2);

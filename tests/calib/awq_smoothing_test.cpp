@@ -19,10 +19,8 @@ namespace {
 std::vector<double> some_scales(const TinyMoe& m, const Matrix& x, double ratio) {
   XMeanAccumulator acc(x.cols);
   acc.add(x);
-  std::vector<const Matrix*> q;
-  for (auto& w : m.w.w1) q.push_back(&w);
-  for (auto& w : m.w.w3) q.push_back(&w);
-  return awq_scales(acc.mean(), compute_w_mean(q, 32), {ratio, true});
+  const std::vector<Matrix> q = fp32_of(m.w.w1, m.w.w3);
+  return awq_scales(acc.mean(), compute_w_mean(ptrs(q), 32), {ratio, true});
 }
 
 }  // namespace
@@ -34,9 +32,15 @@ TEST(AwqSmoothingInvariance, NormMappingFp32IsExactUpToFloatRounding) {
   double smin = 1e9, smax = 0;
   for (double v : s) { smin = std::min(smin, v); smax = std::max(smax, v); }
   ASSERT_GT(smax / smin, 5.0) << "the outlier channels should give a wide range of scales";
-  MoeLayerWeights w = m.w;
-  apply_norm_mapping_scales(w, s, RouterCompensation::On, StoreAs::F32, StoreAs::F32);
-  MoeOutput out = run_moe(m, w);
+  // Everything fp32 (the experts as fp32 copies): exact up to float rounding.
+  std::vector<float> norm = m.w.norm;
+  Matrix gate = m.w.gate;
+  Fp32Experts x(m.w);
+  smooth_norm_weight(norm, s, StoreAs::F32);
+  scale_balance_columns(gate, s, StoreAs::F32);
+  for (auto* v : {&x.w1, &x.w3})
+    for (auto& w : *v) scale_balance_columns(w, s, StoreAs::F32);
+  MoeOutput out = run_moe_fp32(m, norm, gate, x);
   EXPECT_EQ(routing_change_rate(ref.routing, out.routing), 0.0);
   EXPECT_LT(rel_l2(ref.y, out.y), 1e-5);
 }
@@ -46,7 +50,7 @@ TEST(AwqSmoothingInvariance, NormMappingBf16IsWithinBf16Rounding) {
   MoeOutput ref = run_moe(m, m.w);
   auto s = some_scales(m, ref.x, 0.75);
   MoeLayerWeights w = m.w;
-  apply_norm_mapping_scales(w, s, RouterCompensation::On, StoreAs::BF16, StoreAs::BF16);
+  apply_norm_mapping_scales(w, s, RouterCompensation::On, StoreAs::BF16);
   MoeOutput out = run_moe(m, w);
   // Three bf16 roundings (norm weight, w1 or w3) of relative size <= 2^-9 each feed the output.
   EXPECT_LT(rel_l2(ref.y, out.y), 3 * std::ldexp(1.0, -8));
@@ -56,18 +60,65 @@ TEST(AwqSmoothingInvariance, NormMappingBf16IsWithinBf16Rounding) {
 TEST(AwqSmoothingInvariance, W3W2MappingKeepsEachExpert) {
   TinyMoe m = make_tiny_moe(3);
   MoeOutput ref = run_moe(m, m.w);
-  for (StoreAs as : {StoreAs::F32, StoreAs::BF16}) {
-    MoeLayerWeights w = m.w;
-    for (int e = 0; e < int(m.shape.experts); ++e) {
-      Matrix h = swiglu_intermediate(ref.x, m.w.w1[size_t(e)], m.w.w3[size_t(e)]);
-      XMeanAccumulator acc(h.cols);
-      acc.add(h);
-      std::vector<const Matrix*> q{&m.w.w2[size_t(e)]};
-      apply_w3_w2_scales(w, e, awq_scales(acc.mean(), compute_w_mean(q, 32), {0.6, true}), as);
-    }
-    MoeOutput out = run_moe(m, w);
-    EXPECT_LT(rel_l2(ref.y, out.y), as == StoreAs::F32 ? 1e-5 : 3 * std::ldexp(1.0, -8));
+  MoeLayerWeights w = m.w;  // bf16 storage
+  Fp32Experts x(m.w);       // fp32 storage
+  for (int e = 0; e < int(m.shape.experts); ++e) {
+    Matrix h = swiglu_intermediate(ref.x, m.w.w1[size_t(e)], m.w.w3[size_t(e)]);
+    XMeanAccumulator acc(h.cols);
+    acc.add(h);
+    const Matrix w2 = m.w.w2[size_t(e)].to_matrix();
+    const std::vector<double> s = awq_scales(acc.mean(), compute_w_mean(std::vector<const Matrix*>{&w2}, 32), {0.6, true});
+    apply_w3_w2_scales(w, e, s);
+    smooth_linear_rows(x.w3[size_t(e)], s, StoreAs::F32);
+    scale_balance_columns(x.w2[size_t(e)], s, StoreAs::F32);
   }
+  EXPECT_LT(rel_l2(ref.y, run_moe_fp32(m, m.w.norm, m.w.gate, x).y), 1e-5);
+  EXPECT_LT(rel_l2(ref.y, run_moe(m, w).y), 3 * std::ldexp(1.0, -8));
+}
+
+TEST(AwqSmoothingInvariance, SmoothingTheJobsBufferLaterGivesTheSameBits) {
+  // What the pipeline relies on: smooth_expert_matrix on a fresh copy of an expert's source values,
+  // given the layer's scales, equals the in-place smoothing of the held bf16 copy.
+  TinyMoe m = make_tiny_moe(8, 256);
+  MoeAwqOptions opt;
+  opt.top_k = m.top_k;
+  opt.search.n_grid = 6;
+  opt.w2_gram_loss = true;
+  opt.w3_w2.assign(size_t(m.shape.experts), 1);
+  opt.w3_w2[2] = 0;  // one expert without its w3 -> w2 mapping
+  MoeLayerWeights w = m.w;
+  MoeAwqReport rep = awq_smooth_moe_layer(w, m.hidden, m.shape, opt);
+  EXPECT_TRUE(rep.w2[2].skipped);
+  EXPECT_TRUE(rep.w2_scales(2).empty());
+  for (int64_t e = 0; e < m.shape.experts; ++e)
+    for (int part : {1, 3, 2}) {
+      const Bf16Matrix& src = part == 1 ? m.w.w1[size_t(e)] : part == 3 ? m.w.w3[size_t(e)] : m.w.w2[size_t(e)];
+      const Bf16Matrix& held = part == 1 ? w.w1[size_t(e)] : part == 3 ? w.w3[size_t(e)] : w.w2[size_t(e)];
+      std::vector<float> buf;
+      src.decode(buf);
+      smooth_expert_matrix(buf.data(), src.rows, src.cols, part, rep.norm_scales(), rep.w2_scales(e));
+      EXPECT_EQ(Bf16Matrix::from(buf.data(), src.rows, src.cols).data, held.data) << e << " " << part;
+    }
+  EXPECT_EQ(w.w2[2].data, m.w.w2[2].data);  // no mapping: w2 untouched
+  EXPECT_NE(w.w3[2].data, m.w.w3[2].data);  // but w3 has the norm mapping's columns
+}
+
+TEST(AwqSmoothingInvariance, IgnoredBalanceLayersAreScaledButNotSearched) {
+  // An unquantized balance layer is not QDQ'd and not in w_mean, yet it absorbs the scales.
+  TinyMoe m = make_tiny_moe(9, 256);
+  MoeAwqOptions opt;
+  opt.top_k = m.top_k;
+  opt.search.n_grid = 6;
+  opt.w2_gram_loss = true;
+  MoeAwqReport all = [&] { MoeLayerWeights w = m.w; return awq_smooth_moe_layer(w, m.hidden, m.shape, opt); }();
+  opt.w1_quantized.assign(size_t(m.shape.experts), 1);
+  opt.w1_quantized[0] = 0;
+  MoeLayerWeights w = m.w;
+  MoeAwqReport rep = awq_smooth_moe_layer(w, m.hidden, m.shape, opt);
+  EXPECT_NE(rep.norm.losses, all.norm.losses);  // a different search (w_mean and QDQ without w1_0)
+  EXPECT_NE(w.w1[0].data, m.w.w1[0].data);      // still scaled
+  MoeOutput ref = run_moe(m, m.w), out = run_moe(m, w);
+  EXPECT_LT(rel_l2(ref.y, out.y), 3 * std::ldexp(1.0, -8));  // the function is preserved
 }
 
 namespace {
@@ -76,7 +127,11 @@ namespace {
 Matrix quantized_output(const TinyMoe& m, const MoeLayerWeights& w) {
   MoeLayerWeights q = w;
   for (auto* v : {&q.w1, &q.w3, &q.w2})
-    for (auto& mat : *v) qdq_w4_group_sym_reference(mat.data.data(), mat.rows, mat.cols, 32, mat.data.data());
+    for (auto& mat : *v) {
+      Matrix f = mat.to_matrix();
+      qdq_w4_group_sym_reference(f.data.data(), f.rows, f.cols, 32, f.data.data());
+      mat = Bf16Matrix::from(f);  // QDQ values are bf16
+    }
   return run_moe(m, q).y;
 }
 
