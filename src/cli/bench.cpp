@@ -98,6 +98,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
     // shared; the old method measured them seconds apart). The passes are not part of decode_s.
     kernels::ReadBandwidthProbe probe(uint64_t(o->bw_mib) << 20);
     std::vector<double> tok_s, pass_bps;
+    std::vector<int> pass_threads;
     double decode_s = 0;
     const double cpu0 = process_cpu_seconds();
     double cpu_in_passes = 0;
@@ -105,6 +106,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
     for (int64_t i = 0; i < o->decode; ++i) {
       const double c = process_cpu_seconds();
       pass_bps.push_back(probe.pass());
+      pass_threads.push_back(probe.last_pass_threads());
       cpu_in_passes += process_cpu_seconds() - c;
       const long f0 = minor_faults();
       const auto t = clock::now();
@@ -134,8 +136,12 @@ mixq::cli::RunFn setup(CLI::App& app) {
     const double roofline = double(bpt) * dec_tps / bw;
     const double prefill_flops = prefill_flops_per_token * pre_tps;
     // Paired: each token's bytes/s over the pass timed right before it; the median over tokens.
+    // Only passes that ran on every pool thread count (see ReadBandwidthProbe::last_pass_threads);
+    // a token whose pass ran on fewer threads is left out.
     std::vector<double> paired;
-    for (size_t i = 0; i < tok_s.size(); ++i) paired.push_back(double(bpt) / tok_s[i] / pass_bps[i]);
+    const int threads = int(ThreadPool::global().size());
+    for (size_t i = 0; i < tok_s.size(); ++i)
+      if (pass_threads[i] == threads) paired.push_back(double(bpt) / tok_s[i] / pass_bps[i]);
     const double paired_median = median(paired);
     const double best_tps = 1.0 / *std::min_element(tok_s.begin(), tok_s.end());
     const double best_roofline = double(bpt) * best_tps / bw;
@@ -155,6 +161,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"measured_fma_peak_flops_per_second", peak.flops_per_second},
                        {"prefill_peak_fraction", prefill_flops / peak.flops_per_second},
                        {"decode_token_seconds", tok_s}, {"bandwidth_pass_bytes_per_second", pass_bps},
+                       {"bandwidth_pass_threads", pass_threads},
                        {"decode_paired_roofline_fraction", paired_median},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
                        {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff},
@@ -169,7 +176,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer; one pass before each token + 5 after)\n",
                  bw / 1e9, o->bw_mib);
       fmt::print("roofline:   {:.1f}% mean decode / best pass ({:.2f} tok/s possible)\n", 100 * roofline, bw / double(bpt));
-      fmt::print("            {:.1f}% median of each token / the pass right before it\n", 100 * paired_median);
+      fmt::print("            {:.1f}% median of each token / the pass right before it ({} of {} passes ran on all threads)\n",
+                 100 * paired_median, paired.size(), tok_s.size());
       fmt::print("            {:.1f}% best token ({:.2f} tok/s) / best pass\n", 100 * best_roofline, best_tps);
       fmt::print("cpu share:  {:.0f}% of {} threads x decode wall time (load average {:.2f}); per CPU-second decode\n"
                  "            streams {:.1f}% as many bytes as the bandwidth passes\n", 100 * cpu_share,

@@ -28,8 +28,12 @@ assert abs(j['decode_best_tokens_per_second'] - 1 / min(j['decode_token_seconds'
 assert j['decode_best_tokens_per_second'] >= j['decode_tokens_per_second'] * (1 - 1e-9)
 b = j['decode_weight_bytes_per_token'] * j['decode_best_tokens_per_second'] / j['measured_read_bandwidth_bytes_per_second']
 assert abs(b - j['decode_best_roofline_fraction']) <= 1e-9 * max(1, b)
-paired = sorted(j['decode_weight_bytes_per_token'] / t / bw for t, bw in zip(j['decode_token_seconds'], j['bandwidth_pass_bytes_per_second']))
-med = paired[n // 2] if n % 2 else 0.5 * (paired[n // 2 - 1] + paired[n // 2])
+# paired: only tokens whose pass ran on every pool thread
+assert len(j['bandwidth_pass_threads']) == n and all(1 <= t <= j['threads'] for t in j['bandwidth_pass_threads'])
+paired = sorted(j['decode_weight_bytes_per_token'] / t / bw for t, bw, th in
+                zip(j['decode_token_seconds'], j['bandwidth_pass_bytes_per_second'], j['bandwidth_pass_threads']) if th == j['threads'])
+m = len(paired)
+med = 0 if m == 0 else paired[m // 2] if m % 2 else 0.5 * (paired[m // 2 - 1] + paired[m // 2])
 assert abs(med - j['decode_paired_roofline_fraction']) <= 1e-9 * max(1, med), (med, j['decode_paired_roofline_fraction'])
 assert j['decode_cpu_share'] > 0 and j['decode_cpu_efficiency'] > 0
 # Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.

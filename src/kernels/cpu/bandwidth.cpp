@@ -50,16 +50,20 @@ double ReadBandwidthProbe::pass() {
   auto& pool = ThreadPool::global();
   const size_t parts = pool.size();
   std::vector<float> partial(parts, 0.f);
+  std::vector<size_t> ran_on(parts, 0);
   const auto t0 = std::chrono::steady_clock::now();
-  pool.parallel_for(parts, 1, [&](size_t b, size_t e, size_t) {
+  pool.parallel_for(parts, 1, [&](size_t b, size_t e, size_t tid) {
     for (size_t p = b; p < e; ++p) {
       const int64_t lo = n * int64_t(p) / int64_t(parts), hi = n * int64_t(p + 1) / int64_t(parts);
       partial[p] = stream_sum(buf_.data() + lo, hi - lo);
+      ran_on[p] = tid;
     }
   });
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   volatile float sink = 0;
   for (float x : partial) sink = sink + x;
+  std::sort(ran_on.begin(), ran_on.end());
+  last_threads_ = int(std::unique(ran_on.begin(), ran_on.end()) - ran_on.begin());
   return double(bytes_) / s;
 }
 

@@ -22,11 +22,16 @@ BandwidthResult measure_read_bandwidth(uint64_t bytes = 1ull << 29, int repeats 
 class ReadBandwidthProbe {
  public:
   explicit ReadBandwidthProbe(uint64_t bytes);
-  double pass();  // one timed pass over the whole buffer on every pool thread: bytes/s
+  double pass();  // one timed pass over the whole buffer, split over the pool threads: bytes/s
   uint64_t bytes() const { return bytes_; }
+  // How many pool threads the last pass actually ran on. The pool hands parts to whichever thread
+  // is free, so on a loaded machine one thread may stream every part: that pass measures
+  // single-thread bandwidth and must not be paired with a two-thread decode.
+  int last_pass_threads() const { return last_threads_; }
 
  private:
   uint64_t bytes_;
+  int last_threads_ = 0;
   std::vector<float> buf_;
 };
 
