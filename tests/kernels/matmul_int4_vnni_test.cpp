@@ -203,6 +203,22 @@ TEST(Int4Vnni, ErrorFarBelowBf16Activations) {
               std::sqrt(sb16 / se));
 }
 
+TEST(Int4Vnni, NonFiniteActivationsPropagate) {
+  if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  std::mt19937 g(5);
+  const int64_t N = 5, K = 96;
+  std::vector<uint32_t> packed(size_t(N * K / 8));
+  for (auto& w : packed) w = uint32_t(g());
+  std::vector<float> sf(size_t(N * K / 32), 0.01f);
+  Int4Matrix W{packed.data(), sf.data(), ScaleType::F32, N, K, 32};
+  for (float bad : {NAN, INFINITY}) {
+    std::vector<float> x(size_t(K), 0.5f), y(size_t(N), 0.f);
+    x[40] = bad;
+    matmul_int4_vnni(W, x.data(), 1, K, y.data(), N, 0, N);
+    for (float v : y) EXPECT_TRUE(std::isnan(v)) << bad;
+  }
+}
+
 TEST(Int4Vnni, DispatchAndExactSwitch) {
   Int4Matrix W{nullptr, nullptr, ScaleType::BF16, 8, 3072, 32};
   EXPECT_EQ(use_int4_vnni(W, 1), int4_vnni_cpu() && std::getenv("MIXQ_INT4_EXACT") == nullptr);

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace mixq::kernels {
@@ -24,8 +25,14 @@ constexpr float kQMax = kSplitActLimbs == 3 ? 8193532.f : 32258.f;
 static_assert(kSplitActLimbs == 2 || kSplitActLimbs == 3);
 
 // Power-of-two group scale t = 2^e, the smallest with m <= kQMax t, and 1/t (both exact).
-// m < 2^-96 (including 0) gives t = inv = 0: the group is treated as zero.
+// m < 2^-96 (including 0) gives t = inv = 0: the group is treated as zero. A NaN or infinite
+// activation gives t = NaN (and zero limbs), so the outputs become NaN as with fp32 math.
 inline void pow2_scale(float m, float* t, float* inv) {
+  if (std::isnan(m) || m > 0x1.fffffep127f) {
+    *t = std::numeric_limits<float>::quiet_NaN();
+    *inv = 0.f;
+    return;
+  }
   if (!(m >= 0x1p-96f)) {
     *t = *inv = 0.f;
     return;
@@ -43,10 +50,21 @@ void split_activations(const float* x, int64_t K, int8_t* a, float* t) {
   for (int64_t g = 0; g * kSplitActGroup < K; ++g) {
     const float* xg = x + g * kSplitActGroup;
     float m = 0.f;
-    for (int i = 0; i < kSplitActGroup; ++i) m = std::max(m, std::fabs(xg[i]));
+    for (int i = 0; i < kSplitActGroup; ++i) {
+      const float ax = std::fabs(xg[i]);
+      if (!(ax <= 0x1.fffffep127f)) {  // NaN or inf
+        m = std::numeric_limits<float>::quiet_NaN();
+        break;
+      }
+      m = std::max(m, ax);
+    }
     float inv;
     pow2_scale(m, &t[g], &inv);
     for (int i = 0; i < kSplitActGroup; ++i) {
+      if (inv == 0.f) {  // zero or non-finite group
+        for (int l = 0; l < kSplitActLimbs; ++l) a[l * K + g * kSplitActGroup + i] = 0;
+        continue;
+      }
       float r = xg[i] * inv;  // q = x / t, exact (power of two), |q| <= kQMax
       for (int l = 0; l < kSplitActLimbs; ++l) {
         // round-to-nearest-even; r - h * unit is exact (an integer multiple below 2^24 taken from
@@ -124,9 +142,19 @@ void prep_token(const float* x, int64_t K, Chunk* out) {
         continue;
       }
       const __m512 x0 = _mm512_loadu_ps(x + k0), x1 = _mm512_loadu_ps(x + k0 + 16);
-      const float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+      float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+      // maxps drops NaNs depending on operand order: test for NaN / inf lanes explicitly
+      if (_mm512_fpclass_ps_mask(x0, 0x99) | _mm512_fpclass_ps_mask(x1, 0x99))
+        m = std::numeric_limits<float>::quiet_NaN();
       float inv;
       pow2_scale(m, &tg[j], &inv);
+      if (inv == 0.f) {  // zero or non-finite group: zero limbs (t carries the NaN)
+        for (int l = 0; l < kSplitActLimbs; ++l) {
+          std::memset(ch.lo[l] + 16 * j, 0, 16);
+          std::memset(ch.hi[l] + 16 * j, 0, 16);
+        }
+        continue;
+      }
       const __m512 vinv = _mm512_set1_ps(inv);
       for (int p = 0; p < 2; ++p) {
         __m512 r = _mm512_mul_ps(_mm512_permutex2var_ps(x0, p ? od : ev, x1), vinv);

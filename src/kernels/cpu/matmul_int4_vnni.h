@@ -19,7 +19,8 @@
 // A power-of-two t_g makes q and every scaling by t_g exact in fp32 and reproduces inputs with at
 // most ~23 significant bits relative to their group max exactly (one-hot, small integers).
 // bf16 activations (vLLM/Marlin W4A16) have a relative error of 2^-9 per element.
-// Groups with max_g|x| < 2^-96 are treated as zero (error <= max_g|x|). Activations must be finite.
+// Groups with max_g|x| < 2^-96 are treated as zero (error <= max_g|x|). A NaN or infinite
+// activation makes the outputs of every row NaN (the exact kernel gives NaN or +-inf).
 //
 // Per output: |y - sum_k w_k x_k| <= sum_g max_g|x| * kSplitActMaxRelErr * sum_{k in g} |w_k|
 //   + gamma(K/128 + 6) * sum_k |w_k x^_k|   (fp32: each 128-weight chunk adds one rounded int->fp32
