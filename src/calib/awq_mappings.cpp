@@ -167,6 +167,7 @@ std::vector<ResolvedAwqMapping> resolve_awq_mappings(std::span<const AwqModule> 
     sets.push_back(std::move(matches));
 
     int incompatible = 0;
+    std::vector<std::string> untargeted;  // smooth layers of skipped sets (logged once per mapping)
     for (auto& s : sets) {
       ResolvedAwqMapping r;
       r.mapping = int(mi);
@@ -198,7 +199,7 @@ std::vector<ResolvedAwqMapping> resolve_awq_mappings(std::span<const AwqModule> 
       if (!targeted) {
         r.skipped = true;
         r.skip_reason = "no layers are targeted for quantization";
-        MIXQ_INFO("awq: skipping {} for {}: {}", r.smooth, what, r.skip_reason);
+        untargeted.push_back(r.smooth);
         out.push_back(std::move(r));
         continue;
       }
@@ -218,6 +219,9 @@ std::vector<ResolvedAwqMapping> resolve_awq_mappings(std::span<const AwqModule> 
       }
       out.push_back(std::move(r));
     }
+    if (!untargeted.empty())
+      MIXQ_INFO("awq: {}: skipping {} set(s), no layers are targeted for quantization: smooth layer {}{}", what,
+                untargeted.size(), untargeted.front(), untargeted.size() > 1 ? " .. " + untargeted.back() : "");
     if (incompatible > 0)
       MIXQ_INFO("awq: {}: {} set(s) skipped for incompatible shapes (v_proj -> o_proj under GQA)", what, incompatible);
   }

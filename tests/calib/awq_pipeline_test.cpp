@@ -9,6 +9,8 @@
 
 #include "io/checkpoint.h"
 #include "model/tensor_table.h"
+#include "util/error.h"
+#include "quant/recipe.h"
 #include "util/dtype.h"
 
 namespace mixq::calib {
@@ -83,6 +85,69 @@ TEST(AwqPipeline, HandsOutSmoothedLayerTensorsLazilyAndOnce) {
   auto r = p.report();
   EXPECT_EQ(r["layers"][1]["w3_w2_mappings"].size(), size_t(E));
   EXPECT_LT(double(r["layers"][1]["routing_change_compensated"]), double(r["layers"][1]["routing_change_uncompensated"]) + 1e-12);
+}
+
+TEST(AwqPipeline, RunsTheRecipesMappingsAndLeavesSkippedLayersAlone) {
+  // STRIX-2H's carve-out moved to the tiny model's last layer: layer 5's experts are ignored, so
+  // both its mappings resolve to sets with no quantized layer and are skipped (spec section 5.2).
+  const Recipe r = parse_recipe(R"(default_stage:
+  default_modifiers:
+    AWQModifier:
+      config_groups:
+        g:
+          targets: ['re:.*block_sparse_moe\.experts\.\d+\.(w1|w2|w3)$']
+          weights: {num_bits: 4, type: int, symmetric: true, group_size: 32, strategy: group}
+      mappings:
+        - smooth_layer: re:.*post_attention_layernorm$
+          balance_layers: ['re:.*w1$', 're:.*w3$']
+        - smooth_layer: re:.*w3$
+          balance_layers: ['re:.*w2$']
+      ignore: ['re:.*\.layers\.5\.block_sparse_moe\.experts\.\d+\.(w1|w2|w3)$']
+)", "<test>");
+  AwqPipelineOptions o = small(RouterCompensation::On);
+  o.recipe = &r;
+  AwqPipeline p(kTiny, o);
+  Checkpoint ck(kTiny);
+  const std::string n4 = names::post_attention_norm(4) + ".weight", n5 = names::post_attention_norm(5) + ".weight";
+  std::vector<float> v4 = ck.view(n4).to_f32(), v5 = ck.view(n5).to_f32();
+  EXPECT_TRUE(p.transform_dense(n4, v4));
+  EXPECT_FALSE(p.transform_dense(n5, v5));  // skipped: the source bytes
+  EXPECT_FALSE(p.transform_dense(names::router_gate(5) + ".weight", v5));
+  const int64_t H = int64_t(v5.size()), I = ck.info(names::expert(5, 0, 3) + ".weight").shape[0];
+  const std::vector<float> src = ck.view(names::expert(5, 0, 3) + ".weight").to_f32();
+  std::vector<float> w = src;
+  p.transform_linear(names::expert(5, 0, 3), w.data(), I, H);
+  EXPECT_EQ(w, src);
+  auto rep = p.report();
+  ASSERT_EQ(rep["layers"].size(), 6u);
+  EXPECT_TRUE(rep["layers"][5]["norm_mapping"]["skipped"].get<bool>());
+  EXPECT_FALSE(rep["layers"][4]["norm_mapping"]["skipped"].get<bool>());
+  EXPECT_EQ(rep["layers"][4]["norm_mapping"]["smooth"], names::post_attention_norm(4));
+  EXPECT_EQ(rep["layers"][4]["norm_mapping"]["parent"], names::layer(4) + ".block_sparse_moe");
+  EXPECT_EQ(rep["layers"][4]["w3_w2_mappings"][3]["balance"][0], names::expert(4, 3, 2));
+}
+
+TEST(AwqPipeline, AMappingThePipelineCannotRunFailsBeforeAnyWork) {
+  const Recipe r = parse_recipe(R"(default_stage:
+  default_modifiers:
+    AWQModifier:
+      config_groups:
+        g:
+          targets: ['re:.*block_sparse_moe\.experts\.\d+\.(w1|w2|w3)$']
+          weights: {num_bits: 4, type: int, symmetric: true, group_size: 32, strategy: group}
+      mappings:
+        - smooth_layer: re:.*post_attention_layernorm$
+          balance_layers: ['re:.*w1$']
+)", "<test>");
+  AwqPipelineOptions o = small(RouterCompensation::On);
+  o.recipe = &r;
+  try {
+    AwqPipeline p(kTiny, o);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("mappings[0]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("does not balance"), std::string::npos) << e.what();
+  }
 }
 
 TEST(AwqPipeline, WithoutCompensationTheGateIsNotReplaced) {
