@@ -293,7 +293,7 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
   cx.idxw = _mm512_load_si512(w16);
   buf.resize(size_t(std::min(M, kTokBlock) * cx.nch));
 
-  // Token blocks of kTokBlock prepared at once (kTokBlock * 448 B per 128 activations: 344 KB at
+  // Token blocks of kTokBlock prepared at once (kTokBlock * 640 B per 128 activations: 480 KiB at
   // K = 3072, L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in
   // L1 while every token tile of 4 passes over it, so a prefill block streams the weights once.
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);

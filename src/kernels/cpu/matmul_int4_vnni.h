@@ -33,7 +33,7 @@
 // limbs combined in int32 (one vpdpwssd, one vpmulld, one add), then one cvt and one FMA with
 // (s_w * t) per lane. 4 rows share each limb load; up to 4 tokens share each weight decode.
 // Memory: a per-thread buffer of 640 bytes per 128 activations per token, for blocks of up to 32
-// tokens (640 KB at K = 3072), allocated once per thread and reused; the weights are read in place.
+// tokens (480 KiB at K = 3072), allocated once per thread and reused; the weights are read in place.
 #pragma once
 #include <cstdint>
 
