@@ -449,6 +449,16 @@ HWY_INLINE VF Nibble(VU v, VF lut) {
 #endif
 }
 
+// One load per packed weight vector: GCC otherwise folds it into each of the 7 shifts in Nibble<i>
+// as a memory operand, i.e. every DRAM-streamed line is loaded 8 times (see Bf16PairTile).
+HWY_INLINE VU Int4LoadOnce(DU du, const uint32_t* p) {
+  VU v = hn::LoadU(du, p);
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+  asm volatile("" : "+v"(v.raw));
+#endif
+  return v;
+}
+
 // xw[c + i*L + j] = x[c + 8j + i] for every chunk c of 8L values (K % 8L == 0).
 HWY_INLINE void PermuteWordNibbles(const float* x, int64_t K, int64_t L, float* o) {
   for (int64_t c = 0; c < K; c += 8 * L)
@@ -467,20 +477,20 @@ HWY_INLINE void Int4WordChunk(const VU* v, const VF* sv, VF lut, const float* Xw
 #define MIXQ_NIB(I)                                                                        \
   {                                                                                        \
     const VF xi = hn::LoadU(df, x + (I) * L);                                              \
-    for (int r = 0; r < NR; ++r)                                                           \
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r)                                               \
       tmp[r] = (I) == 0 ? hn::Mul(Nibble<I>(v[r], lut), xi) : hn::MulAdd(Nibble<I>(v[r], lut), xi, tmp[r]); \
   }
     MIXQ_NIB(0) MIXQ_NIB(1) MIXQ_NIB(2) MIXQ_NIB(3) MIXQ_NIB(4) MIXQ_NIB(5) MIXQ_NIB(6) MIXQ_NIB(7)
 #undef MIXQ_NIB
-    for (int r = 0; r < NR; ++r) acc[0][r] = hn::MulAdd(tmp[r], sv[r], acc[0][r]);
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) acc[0][r] = hn::MulAdd(tmp[r], sv[r], acc[0][r]);
   } else {
 #define MIXQ_NIB(I)                                                        \
   {                                                                        \
     VF xi[MT];                                                             \
-    for (int t = 0; t < MT; ++t) xi[t] = hn::LoadU(df, x + t * ldx + (I) * L); \
-    for (int r = 0; r < NR; ++r) {                                         \
+    MIXQ_UNROLL for (int t = 0; t < MT; ++t) xi[t] = hn::LoadU(df, x + t * ldx + (I) * L); \
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) {                             \
       const VF w = hn::Mul(Nibble<I>(v[r], lut), sv[r]);                   \
-      for (int t = 0; t < MT; ++t) acc[t][r] = hn::MulAdd(w, xi[t], acc[t][r]); \
+      MIXQ_UNROLL for (int t = 0; t < MT; ++t) acc[t][r] = hn::MulAdd(w, xi[t], acc[t][r]); \
     }                                                                      \
   }
     MIXQ_NIB(0) MIXQ_NIB(1) MIXQ_NIB(2) MIXQ_NIB(3) MIXQ_NIB(4) MIXQ_NIB(5) MIXQ_NIB(6) MIXQ_NIB(7)
@@ -500,20 +510,20 @@ HWY_INLINE void Int4WordTile(const uint32_t* const* rows, const float* const* sr
   for (int i = 0; i < 16; ++i) lut_v[i] = float(i - 8);
   const VF lut = hn::LoadU(df, lut_v);  // first L entries used only on 16-lane targets
   VF acc[MT][NR];
-  for (int t = 0; t < MT; ++t)
-    for (int r = 0; r < NR; ++r) acc[t][r] = hn::Zero(df);
+  MIXQ_UNROLL for (int t = 0; t < MT; ++t)
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) acc[t][r] = hn::Zero(df);
   VU v[NR];
   VF sv[NR];
   if (G % C == 0) {
     const int64_t cpg = G / C;
     for (int64_t g = 0, c = 0; c < K; ++g) {
-      for (int r = 0; r < NR; ++r) sv[r] = hn::Set(df, srows[r][g]);
+      MIXQ_UNROLL for (int r = 0; r < NR; ++r) sv[r] = hn::Set(df, srows[r][g]);
       for (int64_t cc = 0; cc < cpg; ++cc, c += C) {
         if (pf) {
           PrefetchLines(pf, NR * L * 4);
           pf += NR * L * 4;
         }
-        for (int r = 0; r < NR; ++r) v[r] = hn::LoadU(du, rows[r] + c / 8);
+        MIXQ_UNROLL for (int r = 0; r < NR; ++r) v[r] = Int4LoadOnce(du, rows[r] + c / 8);
         Int4WordChunk<MT, NR>(v, sv, lut, Xw, ldx, c, acc);
       }
     }
@@ -527,15 +537,15 @@ HWY_INLINE void Int4WordTile(const uint32_t* const* rows, const float* const* sr
         PrefetchLines(pf, NR * L * 4);
         pf += NR * L * 4;
       }
-      for (int r = 0; r < NR; ++r) {
+      MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
         sv[r] = hn::TableLookupLanes(hn::LoadDup128(df, srows[r] + g), sidx);
-        v[r] = hn::LoadU(du, rows[r] + c / 8);
+        v[r] = Int4LoadOnce(du, rows[r] + c / 8);
       }
       Int4WordChunk<MT, NR>(v, sv, lut, Xw, ldx, c, acc);
     }
   }
-  for (int t = 0; t < MT; ++t)
-    for (int r = 0; r < NR; ++r) Y[t * ldy + r] = hn::GetLane(hn::SumOfLanes(df, acc[t][r]));
+  MIXQ_UNROLL for (int t = 0; t < MT; ++t)
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) Y[t * ldy + r] = hn::GetLane(hn::SumOfLanes(df, acc[t][r]));
 }
 
 template <int NR>
