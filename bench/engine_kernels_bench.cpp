@@ -84,7 +84,7 @@ void BM_Int4(benchmark::State& st) {
   report(st, double(N * K / 2 + N * K / 32 * 2), 2.0 * double(N) * double(K) * double(M));
 }
 BENCHMARK(BM_Bf16)->Arg(1)->Arg(32)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Int4)->Arg(1)->Arg(32)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Int4)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // ---- expert streams (decode GEMV over many distinct matrices) --------------------------------
 constexpr uint64_t kStreamBytes = 170ull << 20;

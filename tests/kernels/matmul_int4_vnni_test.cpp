@@ -225,7 +225,8 @@ TEST(Int4Vnni, DispatchAndExactSwitch) {
   force_int4_exact(true);
   EXPECT_FALSE(use_int4_vnni(W, 1));
   force_int4_exact(false);
-  EXPECT_EQ(use_int4_vnni(W, 64), use_int4_vnni(W, 1)) << "prefill takes it too";
+  EXPECT_FALSE(use_int4_vnni(W, 64)) << "prefill (M > kInt4VnniMaxM) takes the exact kernel";
+  EXPECT_EQ(use_int4_vnni(W, kInt4VnniMaxM), use_int4_vnni(W, 1));
   W.group = 16;
   EXPECT_FALSE(use_int4_vnni(W, 1));
 }

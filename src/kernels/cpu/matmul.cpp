@@ -666,7 +666,8 @@ void matmul_fp8_block(const Fp8BlockMatrix& W, const float* X, int64_t M, int64_
 }
 void matmul_int4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
                  int64_t n1) {
-  // AVX-512 VNNI: split int8 activations, stated error bound (matmul_int4_vnni.h).
+  // Decode (M <= kInt4VnniMaxM) on AVX-512 VNNI: split int8 activations, stated error bound
+  // (matmul_int4_vnni.h); prefill and other CPUs take the exact fp32 kernel.
   if (use_int4_vnni(W, M)) return matmul_int4_vnni(W, X, M, ldx, Y, ldy, n0, n1);
   HWY_DYNAMIC_DISPATCH(MatmulInt4)(W, X, M, ldx, Y, ldy, n0, n1);
 }

@@ -45,10 +45,12 @@ constexpr int64_t kSplitActGroup = 32;
 constexpr int kSplitActLimbs = 3;
 // |x - x^| <= max_g|x| * kSplitActMaxRelErr per element (see above): 1 / (127 * 254^(limbs-1)).
 constexpr double kSplitActMaxRelErr = kSplitActLimbs == 3 ? 1.0 / 8193532.0 : 1.0 / 32258.0;
-// matmul_int4 uses the VNNI kernel for M <= this. Measured single-thread (L2-resident 128x3072,
-// bf16 scales): M = 1 69-72 vs 14 G weights per CPU-second for the exact kernel, M = 32 and 64
-// 84 vs 19 G weight-tokens: it wins for prefill too, so every M takes it.
-constexpr int64_t kInt4VnniMaxM = INT64_MAX;
+// matmul_int4 uses the VNNI kernel for M <= this. Once the exact kernel's register tiles stopped
+// spilling (ae5abe7) it wins from M = 4 on: single thread, 12288x3072, bf16 scales, seconds per
+// call, VNNI vs exact: M=1 0.66 vs 0.87 ms, M=2 1.10 vs 1.32, M=4 2.6 vs 2.4, M=8 5.3 vs 4.3,
+// M=32 20.1 vs 15.3 (`MIXQ_THREADS=1 engine_kernels_bench --benchmark_filter=BM_Int4/`, with and
+// without MIXQ_INT4_EXACT=1, load 1.9). Decode (M=1) takes the split kernel, prefill the exact one.
+constexpr int64_t kInt4VnniMaxM = 3;
 
 // The split above for one row (K % 32 == 0): limb l of element k at a[l * K + k], t[K / 32].
 // Scalar definition; the kernel's vectorised preparation computes the same limbs (tested).
