@@ -13,6 +13,7 @@
 #include "calib/calib_tokenize.h"
 #include "model/linear_weight.h"
 #include "model/tensor_table.h"
+#include "quant/rtn_int4.h"
 #include "runtime/model.h"
 #include "text/chat.h"
 #include "text/tokenizer.h"
@@ -216,9 +217,11 @@ void AwqPipeline::discard_state() {
 AwqPipeline::~AwqPipeline() = default;
 
 std::string AwqPipeline::name() const {
-  return fmt::format("awq(router_compensation={},w2_gram={},n_grid={},duo={},calib={},samples={},seq_len={})",
+  // propagate=quantized is appended only when set, so the default string stays what it was.
+  return fmt::format("awq(router_compensation={},w2_gram={},n_grid={},duo={},calib={},samples={},seq_len={}{})",
                      opt_.router == RouterCompensation::On ? "on" : "off", opt_.w2_gram_loss, opt_.n_grid, int(opt_.duo),
-                     opt_.calib_spec.empty() ? "default" : opt_.calib_spec, opt_.calib_samples, opt_.calib_seq_len);
+                     opt_.calib_spec.empty() ? "default" : opt_.calib_spec, opt_.calib_samples, opt_.calib_seq_len,
+                     opt_.propagate_quantized ? ",propagate=quantized" : "");
 }
 
 void AwqPipeline::advance_to(int layer) {
@@ -301,14 +304,27 @@ void AwqPipeline::run_layer(int l) {
   mo.w3_quantized = lp.w3_q;
   mo.w2_quantized = lp.w2_q;
   MoeAwqReport rep = awq_smooth_moe_layer(w, hidden_, shape, mo, names::layer(l));
-  // 3. propagation with the smoothed (in place, bf16), unquantized weights, one expert decoded at a time.
+  // 3. propagation with the smoothed (in place, bf16) weights, one expert decoded at a time:
+  // unquantized (default), or with --awq-propagate quantized the W4 experts QDQ'd exactly as the job
+  // will round them (quant/rtn_int4.h qdq_int4; the smoothed values are what it is handed).
   {
     Matrix x = rms_norm(hidden_, w.norm, float(cfg.rms_norm_eps));
     Routing r = route_sigmoid_topk(x, w.gate, w.bias, mo.top_k);
     Matrix out;
-    moe_block_forward(x, r, shape, expert_weights_of(std::span<const Bf16Matrix>(w.w1), std::span<const Bf16Matrix>(w.w3),
-                                                     std::span<const Bf16Matrix>(w.w2)),
-                      out);
+    ExpertWeightFn smoothed = expert_weights_of(std::span<const Bf16Matrix>(w.w1), std::span<const Bf16Matrix>(w.w3),
+                                                std::span<const Bf16Matrix>(w.w2));
+    ExpertWeightFn weights = smoothed;
+    if (opt_.propagate_quantized)
+      weights = [&](int e, int part, std::vector<float>& scratch) -> const float* {
+        const float* v = smoothed(e, part, scratch);
+        const auto& q = part == 0 ? lp.w1_q : part == 1 ? lp.w3_q : lp.w2_q;
+        if (!q[size_t(e)]) return v;
+        const int64_t rows = part == 2 ? H : cfg.intermediate_size, cols = part == 2 ? cfg.intermediate_size : H;
+        if (v != scratch.data()) scratch.assign(v, v + rows * cols);
+        qdq_int4(scratch.data(), rows, cols, lp.group, scratch.data());
+        return scratch.data();
+      };
+    moe_block_forward(x, r, shape, weights, out);
     for (int64_t i = 0; i < N * H; ++i) hidden_.data[size_t(i)] += out.data[size_t(i)];
   }
   // Hand-out table: the scales (the held experts are dropped when `w` goes out of scope), and the

@@ -51,6 +51,10 @@ struct AwqPipelineOptions {
   int64_t calib_seq_len = 0;         // > 0: override the spec's max_seq_length
   RouterCompensation router = RouterCompensation::On;
   bool w2_gram_loss = false;
+  // Propagation to the next layer: false = llm-compressor's default, the smoothed unquantized
+  // weights; true = the values the checkpoint will hold (QDQ of the smoothed W4 experts), so later
+  // layers calibrate on the inputs the quantized model will really produce.
+  bool propagate_quantized = false;
   int n_grid = 20;
   DuoScaling duo = DuoScaling::On;
   int64_t group = 32;  // unused: the group size comes from the recipe's scheme (awq_mappings.h)

@@ -35,6 +35,7 @@ struct Opts {
   bool dry_run = false, json = false, dequantize_fp8 = false, no_progress = false;
   // AWQ (recipes with an AWQModifier)
   bool rtn = false, no_router_compensation = false, awq_w2_gram = false;
+  std::string awq_propagate = "smoothed";
   std::string calib;
   int64_t calib_samples = 0, calib_seq_len = 0;
   std::string calib_memory = "4GiB";
@@ -76,6 +77,10 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--eval-gsm8k", o->eval_gsm8k, "After writing: the same on GSM8K-style JSONL rendered as chat");
   app.add_option("--eval-tokens", o->eval_tokens, "Positions for --eval-text/--eval-gsm8k, split between them (default 4096)");
   app.add_flag("--awq-w2-gram", o->awq_w2_gram, "AWQ: w3 -> w2 loss from the Gram matrix (much faster; not bit-identical to llm-compressor)");
+  app.add_option("--awq-propagate", o->awq_propagate,
+                 "AWQ: what the next layer calibrates on: smoothed (llm-compressor's default: smoothed, unquantized "
+                 "weights) or quantized (the W4 values the checkpoint holds)")
+      ->check(CLI::IsMember({"smoothed", "quantized"}));
   return [o]() -> int {
     using namespace mixq;
     if (o->model.empty() == o->config.empty()) fail("quantize: give --model DIR or --config FILE");
@@ -118,7 +123,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
     qo.plan = po;
     qo.progress = !o->no_progress;
     std::unique_ptr<calib::AwqPipeline> awq;
-    const bool awq_flags = o->no_router_compensation || o->awq_w2_gram || !o->calib.empty() || o->calib_samples || o->calib_seq_len;
+    const bool awq_flags = o->no_router_compensation || o->awq_w2_gram || o->awq_propagate != "smoothed" || !o->calib.empty() || o->calib_samples || o->calib_seq_len;
     if (awq_flags && (!recipe.awq.enabled || o->rtn))
       MIXQ_WARN("quantize: AWQ options ignored ({})", o->rtn ? "--rtn" : "the recipe has no AWQModifier");
     if (recipe.awq.enabled && !o->rtn) {
@@ -128,6 +133,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
       ao.calib_seq_len = o->calib_seq_len;
       ao.router = o->no_router_compensation ? calib::RouterCompensation::Off : calib::RouterCompensation::On;
       ao.w2_gram_loss = o->awq_w2_gram;
+      ao.propagate_quantized = o->awq_propagate == "quantized";
       ao.n_grid = recipe.awq.n_grid;
       ao.recipe = &recipe;  // its mappings, resolved per layer (calib/awq_mappings.h)
       ao.duo = recipe.awq.duo_scaling == "false" ? calib::DuoScaling::Off

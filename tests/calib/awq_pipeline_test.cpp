@@ -127,6 +127,27 @@ TEST(AwqPipeline, RunsTheRecipesMappingsAndLeavesSkippedLayersAlone) {
   EXPECT_EQ(rep["layers"][4]["w3_w2_mappings"][3]["balance"][0], names::expert(4, 3, 2));
 }
 
+TEST(AwqPipeline, QuantizedPropagationChangesOnlyLaterLayers) {
+  // --awq-propagate quantized: layer 0 sees the same inputs (its search and scales are identical);
+  // layer 1 calibrates on the output of layer 0's QDQ'd experts, so its losses differ.
+  AwqPipelineOptions q = small(RouterCompensation::On);
+  q.propagate_quantized = true;
+  AwqPipeline a(kTiny, small(RouterCompensation::On)), b(kTiny, q);
+  EXPECT_NE(b.name().find("propagate=quantized"), std::string::npos);
+  EXPECT_EQ(a.name().find("propagate"), std::string::npos);
+  Checkpoint ck(kTiny);
+  const std::string norm = names::post_attention_norm(1) + ".weight";
+  std::vector<float> na = ck.view(norm).to_f32(), nb = na;
+  ASSERT_TRUE(a.transform_dense(norm, na));
+  ASSERT_TRUE(b.transform_dense(norm, nb));
+  const auto ra = a.report()["layers"], rb = b.report()["layers"];
+  ASSERT_EQ(ra.size(), 2u);
+  ASSERT_EQ(rb.size(), 2u);
+  EXPECT_EQ(ra[0]["norm_mapping"].dump(), rb[0]["norm_mapping"].dump());
+  EXPECT_EQ(ra[0]["w3_w2_mappings"].dump(), rb[0]["w3_w2_mappings"].dump());
+  EXPECT_NE(ra[1]["norm_mapping"]["loss_identity"].get<double>(), rb[1]["norm_mapping"]["loss_identity"].get<double>());
+}
+
 TEST(AwqPipeline, AMappingThePipelineCannotRunFailsBeforeAnyWork) {
   const Recipe r = parse_recipe(R"(default_stage:
   default_modifiers:
