@@ -80,29 +80,8 @@ void write_hidden_state(const std::string& path, int layer, const std::string& f
   std::memcpy(h.fingerprint, fingerprint.data(), 64);
   std::string sha = payload_sha(data, bytes);
   std::memcpy(h.payload_sha, sha.data(), 64);
-  const std::string tmp = temp_name_for(path);
-  {
-    File f(std::fopen(tmp.c_str(), "wb"));
-    if (!f) fail("{}: cannot write the AWQ resume state: {}", tmp, std::strerror(errno));
-    bool ok = std::fwrite(&h, sizeof h, 1, f.get()) == 1;
-    const char* p = reinterpret_cast<const char*>(data);
-    for (uint64_t off = 0; ok && off < bytes; off += kChunk) {
-      size_t n = size_t(std::min<uint64_t>(kChunk, bytes - off));
-      ok = std::fwrite(p + off, 1, n, f.get()) == n;
-    }
-    ok = ok && std::fflush(f.get()) == 0 && ::fsync(fileno(f.get())) == 0;
-    if (!ok) {
-      int e = errno;
-      f.reset();
-      std::remove(tmp.c_str());
-      fail("{}: cannot write the AWQ resume state ({} bytes): {}", tmp, bytes + sizeof h, std::strerror(e));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename the AWQ resume state: {}", path, std::strerror(e));
-  }
+  write_file_atomic(path, {std::string_view(reinterpret_cast<const char*>(&h), sizeof h),
+                           std::string_view(reinterpret_cast<const char*>(data), size_t(bytes))});
   fsync_dir_of(path);
 }
 

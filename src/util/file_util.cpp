@@ -25,11 +25,14 @@ std::string read_file(const std::string& path) {
 
 std::string temp_name_for(const std::string& path) { return path + ".tmp." + std::to_string(getpid()); }
 
-void write_file_atomic(const std::string& path, std::string_view content) {
+void write_file_atomic(const std::string& path, std::string_view content) { write_file_atomic(path, {content}); }
+
+void write_file_atomic(const std::string& path, std::initializer_list<std::string_view> pieces) {
   std::string tmp = temp_name_for(path);
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) fail("{}: cannot create: {}", tmp, std::strerror(errno));
-  bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  bool ok = true;
+  for (std::string_view p : pieces) ok = ok && std::fwrite(p.data(), 1, p.size(), f) == p.size();
   ok = (std::fflush(f) == 0) && ok;
   ok = (fsync(fileno(f)) == 0) && ok;
   std::fclose(f);
