@@ -256,6 +256,12 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
   nlohmann::json ident = job_identity(recipe, opt, fp);
   const std::string out = opt.output_dir;
   const std::string job_path = path_join(out, kJobName), man_path = path_join(out, kManifestName);
+  // Temporaries of an interrupted run (shards "*.tmp", atomic writes "*.tmp.<pid>"): never complete.
+  auto is_temporary = [](const fs::directory_entry& e) {
+    const std::string n = e.path().filename().string();
+    const auto t = n.rfind(".tmp");
+    return e.is_regular_file() && t != std::string::npos && (t + 4 == n.size() || n[t + 4] == '.');
+  };
   if (fs::exists(out)) {
     if (!fs::is_directory(out)) fail("{}: exists and is not a directory", out);
     nlohmann::json prev;
@@ -267,7 +273,9 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
       have = true;
       break;
     }
-    bool empty = fs::is_empty(out);
+    // A run killed before its identity file landed leaves at most its temporaries: that is empty.
+    bool empty = true;
+    for (const auto& e : fs::directory_iterator(out)) empty = empty && is_temporary(e);
     if (!empty && (!have || prev != ident))
       fail("{}: exists and is not a resumable run of the same job (different recipe, input or options); choose another --output", out);
   } else {
@@ -275,12 +283,8 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
     fs::create_directories(out, ec);
     if (ec) fail("{}: cannot create: {}", out, ec.message());
   }
-  // Temporaries of an interrupted run of this same job (shards "*.tmp", atomic writes "*.tmp.<pid>").
-  for (const auto& e : fs::directory_iterator(out)) {
-    std::string n = e.path().filename().string();
-    auto t = n.rfind(".tmp");
-    if (e.is_regular_file() && t != std::string::npos && (t + 4 == n.size() || n[t + 4] == '.')) fs::remove(e.path());
-  }
+  for (const auto& e : fs::directory_iterator(out))
+    if (is_temporary(e)) fs::remove(e.path());
   if (!file_exists(man_path)) write_file_atomic(job_path, ident.dump(2) + "\n");
 
   WriterOptions wo;

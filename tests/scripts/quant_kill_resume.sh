@@ -30,4 +30,10 @@ for delay in 0.02 0.05 0.1 0.15 0.2 0.3 0.4; do
   "$MIXQ" validate "$out" > /dev/null || { echo "FAIL: validate after resume"; exit 1; }
   echo "kill at ${delay}s: $partial shard(s) on disk, resumed, identical"
 done
+# Killed before its identity file landed: only a temporary of it is left. That is a fresh start
+# (the temporary removed), not "a different job".
+mkdir "$T/early"; echo '{"trunc' > "$T/early/.mixq_job.json.tmp.99999"
+run "$T/early" || { echo "FAIL: an output dir holding only a killed run's temporary was refused"; exit 1; }
+digest "$T/early" > "$T/got.sum"
+diff -q "$T/ref.sum" "$T/got.sum" > /dev/null || { echo "FAIL: output after an early kill differs"; exit 1; }
 echo "quant kill/resume OK ($killed of 7 runs killed mid-way)"
