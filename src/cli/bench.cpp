@@ -12,7 +12,14 @@
 //   decode_paired_roofline_fraction  median over tokens of (bytes / token time) / (the bandwidth
 //                                    pass timed right before that token): same contention in both;
 //   decode_best_roofline_fraction    fastest token / best pass: what the engine does when it gets
-//                                    the machine, against what the memory does when we get it.
+//                                    the machine, against what the memory does when we get it;
+//   decode_median_roofline_fraction  median token / best pass: the strict ratio without the few
+//                                    tokens a neighbour's burst slowed 2-7x (they move the mean);
+//   decode_bracketed_roofline_fraction  as paired, against the mean of the passes right before
+//                                    and right after the token (contention that changed during
+//                                    the token shows in one of the two).
+// The bandwidth pass reads 4 streams per thread (kernels/cpu/bandwidth.cpp), the fastest way this
+// machine was measured to read memory; a one-stream pass read up to 1.5x less.
 // decode_cpu_share = process CPU time during the decoded tokens / (their wall time x threads):
 // below 1 means our threads were waiting for a CPU (or for each other). decode_cpu_efficiency =
 // (pass CPU-seconds per byte) / (decode CPU-seconds per weight byte): insensitive to preemption.
@@ -151,6 +158,15 @@ mixq::cli::RunFn setup(CLI::App& app) {
     for (size_t i = 0; i < tok_s.size(); ++i)
       if (pass_threads[i] == threads) paired.push_back(double(bpt) / tok_s[i] / pass_bps[i]);
     const double paired_median = median(paired);
+    // Bracketed: pass i is right before token i, pass i + 1 right after it (the first of the 5
+    // after decode for the last token).
+    std::vector<double> bracketed;
+    for (size_t i = 0; i < tok_s.size(); ++i)
+      if (pass_threads[i] == threads && (i + 1 >= pass_threads.size() || pass_threads[i + 1] == threads))
+        bracketed.push_back(double(bpt) / tok_s[i] / (0.5 * (pass_bps[i] + pass_bps[i + 1])));
+    const double bracketed_median = median(bracketed);
+    const double median_tps = 1.0 / median(tok_s);
+    const double median_roofline = double(bpt) * median_tps / bw;
     const double best_tps = 1.0 / *std::min_element(tok_s.begin(), tok_s.end());
     const double best_roofline = double(bpt) * best_tps / bw;
     const double cpu_share = decode_cpu_s / (decode_s * double(ThreadPool::global().size()));
@@ -172,6 +188,10 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_token_seconds", tok_s}, {"bandwidth_pass_bytes_per_second", pass_bps},
                        {"bandwidth_pass_threads", pass_threads},
                        {"decode_paired_roofline_fraction", paired_median},
+                       {"decode_bracketed_roofline_fraction", bracketed_median},
+                       {"decode_median_tokens_per_second", median_tps},
+                       {"decode_median_roofline_fraction", median_roofline},
+                       {"bandwidth_pass_streams_per_thread", kernels::kStreamsPerThread},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
                        {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff},
                        {"decode_page_faults_per_token", double(decode_faults) / double(o->decode)}, {"load_average_1min", load[0]}};
@@ -182,11 +202,14 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("prefill:    {} tokens in {:.3f} s = {:.1f} tok/s\n", o->prompt, prefill_s, pre_tps);
       fmt::print("decode:     {} tokens in {:.3f} s = {:.2f} tok/s (batch 1, KV {})\n", o->decode, decode_s, dec_tps, o->kv);
       fmt::print("weights/token: {:.2f} MB read per decoded token\n", double(bpt) / 1e6);
-      fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer; one pass before each token + 5 after)\n",
-                 bw / 1e9, o->bw_mib);
+      fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer, {} streams per thread; one pass before each token + 5 after)\n",
+                 bw / 1e9, o->bw_mib, kernels::kStreamsPerThread);
       fmt::print("roofline:   {:.1f}% mean decode / best pass ({:.2f} tok/s possible)\n", 100 * roofline, bw / double(bpt));
       fmt::print("            {:.1f}% median of each token / the pass right before it ({} of {} passes ran on all threads)\n",
                  100 * paired_median, paired.size(), tok_s.size());
+      fmt::print("            {:.1f}% median token ({:.2f} tok/s) / best pass\n", 100 * median_roofline, median_tps);
+      fmt::print("            {:.1f}% median of each token / the mean of the passes right before and after it\n",
+                 100 * bracketed_median);
       fmt::print("            {:.1f}% best token ({:.2f} tok/s) / best pass\n", 100 * best_roofline, best_tps);
       fmt::print("cpu share:  {:.0f}% of {} threads x decode wall time (load average {:.2f}); per CPU-second decode\n"
                  "            streams {:.1f}% as many bytes as the bandwidth passes\n", 100 * cpu_share,

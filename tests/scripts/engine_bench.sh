@@ -35,6 +35,21 @@ paired = sorted(j['decode_weight_bytes_per_token'] / t / bw for t, bw, th in
 m = len(paired)
 med = 0 if m == 0 else paired[m // 2] if m % 2 else 0.5 * (paired[m // 2 - 1] + paired[m // 2])
 assert abs(med - j['decode_paired_roofline_fraction']) <= 1e-9 * max(1, med), (med, j['decode_paired_roofline_fraction'])
+# median: the median token against the best pass; bracketed: as paired, against the mean of the
+# passes right before and right after the token (pass i + 1 follows token i)
+ts = sorted(j['decode_token_seconds'])
+mt = ts[n // 2] if n % 2 else 0.5 * (ts[n // 2 - 1] + ts[n // 2])
+assert abs(j['decode_median_tokens_per_second'] - 1 / mt) <= 1e-9 * j['decode_median_tokens_per_second']
+mr = j['decode_weight_bytes_per_token'] / mt / j['measured_read_bandwidth_bytes_per_second']
+assert abs(mr - j['decode_median_roofline_fraction']) <= 1e-9 * max(1, mr)
+assert j['decode_best_roofline_fraction'] >= j['decode_median_roofline_fraction'] * (1 - 1e-9)
+bp, th, T = j['bandwidth_pass_bytes_per_second'], j['bandwidth_pass_threads'], j['threads']
+br = sorted(j['decode_weight_bytes_per_token'] / j['decode_token_seconds'][i] / (0.5 * (bp[i] + bp[i + 1]))
+            for i in range(n) if th[i] == T and (i + 1 >= n or th[i + 1] == T))
+m = len(br)
+bm = 0 if m == 0 else br[m // 2] if m % 2 else 0.5 * (br[m // 2 - 1] + br[m // 2])
+assert abs(bm - j['decode_bracketed_roofline_fraction']) <= 1e-9 * max(1, bm), (bm, j['decode_bracketed_roofline_fraction'])
+assert j['bandwidth_pass_streams_per_thread'] == 4
 assert j['decode_cpu_share'] > 0 and j['decode_cpu_efficiency'] > 0
 # Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.
 assert j['measured_fma_peak_flops_per_second'] > 1e9, j['measured_fma_peak_flops_per_second']

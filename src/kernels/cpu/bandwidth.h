@@ -1,6 +1,7 @@
 // Memory read bandwidth measured on this machine, the denominator of every decode roofline: the
 // pool's threads each stream a disjoint slice of a buffer far larger than the caches, summing it
-// with vector loads (what a bandwidth-bound GEMV does, minus the arithmetic).
+// with vector loads in kStreamsPerThread sub-streams (what a bandwidth-bound GEMV does with its
+// row streams, minus the arithmetic).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -35,7 +36,11 @@ class ReadBandwidthProbe {
   std::vector<float> buf_;
 };
 
-// Sum of n floats with vector loads (exposed for the measurement and its test).
+// Read streams per thread in a pass: the sub-slices read side by side (bandwidth.cpp says why 4).
+inline constexpr int kStreamsPerThread = 4;
+
+// Sum of n floats with vector loads, kStreamsPerThread sub-slices side by side (exposed for the
+// measurement and its test).
 float stream_sum(const float* p, int64_t n);
 
 }  // namespace mixq::kernels
