@@ -38,6 +38,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/peak.h"
 #include "runtime/model.h"
+#include "runtime/phase_times.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -118,6 +119,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
     const double cpu0 = process_cpu_seconds();
     double cpu_in_passes = 0;
     long decode_faults = 0;
+    PhaseTimes phases;  // summed over the timed tokens
+    ForwardOptions fopt;
+    fopt.phases = &phases;
     for (int64_t i = 0; i < o->decode; ++i) {
       const double c = process_cpu_seconds();
       pass_bps.push_back(probe.pass());
@@ -125,7 +129,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
       cpu_in_passes += process_cpu_seconds() - c;
       const long f0 = minor_faults();
       const auto t = clock::now();
-      m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data());
+      m.forward(&ids[size_t(o->prompt + i)], 1, cache, nullptr, logits.data(), fopt);
       decode_faults += minor_faults() - f0;
       tok_s.push_back(std::chrono::duration<double>(clock::now() - t).count());
       decode_s += tok_s.back();
@@ -174,6 +178,19 @@ mixq::cli::RunFn setup(CLI::App& app) {
     // the streaming loop while it runs. Time spent descheduled counts in neither, so this stays
     // meaningful on a loaded machine (pool spin-waits count against decode).
     const double cpu_eff = (cpu_in_passes / (double(probe.bytes()) * double(o->decode))) / (decode_cpu_s / (double(bpt) * double(o->decode)));
+    // Per phase, per decoded token: mean seconds and the weight bytes it reads ("other": embedding,
+    // norms, residual adds, i.e. the token time no phase claimed).
+    const auto phase_bytes = m.decode_phase_bytes();
+    nlohmann::json phase_s = nlohmann::json::object(), phase_b = nlohmann::json::object();
+    double claimed = 0;
+    for (size_t p = 0; p < kPhaseCount; ++p) {
+      phase_s[kPhaseNames[p]] = phases.seconds[p] / double(o->decode);
+      phase_b[kPhaseNames[p]] = phase_bytes[p];
+      claimed += phases.seconds[p];
+    }
+    phase_s["other"] = std::max(0.0, decode_s - claimed) / double(o->decode);
+    phase_b["other"] = 0;
+    const double pass_median = median(pass_bps);
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 1) load[0] = -1;
     if (o->json) {
@@ -192,6 +209,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_median_tokens_per_second", median_tps},
                        {"decode_median_roofline_fraction", median_roofline},
                        {"bandwidth_pass_streams_per_thread", kernels::kStreamsPerThread},
+                       {"decode_phase_seconds_per_token", phase_s}, {"decode_phase_bytes_per_token", phase_b},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
                        {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff},
                        {"decode_page_faults_per_token", double(decode_faults) / double(o->decode)}, {"load_average_1min", load[0]}};
@@ -211,6 +229,18 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("            {:.1f}% median of each token / the mean of the passes right before and after it\n",
                  100 * bracketed_median);
       fmt::print("            {:.1f}% best token ({:.2f} tok/s) / best pass\n", 100 * best_roofline, best_tps);
+      fmt::print("phases:     per decoded token (mean); GB/s of the weights each reads, and that over the median pass ({:.1f} GB/s)\n",
+                 pass_median / 1e9);
+      std::vector<std::string> order(kPhaseNames.begin(), kPhaseNames.end());
+      order.push_back("other");
+      for (const auto& name : order) {
+        const double b = phase_b[name].get<double>(), t = phase_s[name].get<double>();
+        if (b > 0 && t > 0)
+          fmt::print("            {:<10} {:7.3f} ms {:7.1f} MB {:6.1f} GB/s {:5.1f}%\n", name, 1e3 * t, b / 1e6, b / t / 1e9,
+                     100 * b / t / pass_median);
+        else
+          fmt::print("            {:<10} {:7.3f} ms\n", name, 1e3 * t);
+      }
       fmt::print("cpu share:  {:.0f}% of {} threads x decode wall time (load average {:.2f}); per CPU-second decode\n"
                  "            streams {:.1f}% as many bytes as the bandwidth passes\n", 100 * cpu_share,
                  ThreadPool::global().size(), load[0], 100 * cpu_eff);

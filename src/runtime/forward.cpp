@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <optional>
+#include <utility>
 
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/matmul.h"
@@ -69,6 +71,11 @@ void run_tasks(size_t tasks, const std::function<void(size_t)>& fn) {
 
 int64_t round_up4(int64_t x) { return (x + 3) / 4 * 4; }
 
+// The PhaseTimes of the forward call running on this thread (ForwardOptions::phases), or null.
+// Thread-local rather than a parameter of every layer function: the layer-level API (calibration
+// calls decoder_layer directly) stays unchanged and is simply not timed.
+thread_local PhaseTimes* t_phases = nullptr;
+
 }  // namespace
 
 void Model::embed(const int32_t* tokens, int64_t T, float* hidden) const {
@@ -101,6 +108,7 @@ void Model::attention_block(int l, const float* x, int64_t T, int64_t pos0, KvCa
   // q, k and v in one pool dispatch over their stacked output rows (a chunk may span two of them):
   // one wake-up instead of three, and both threads stay busy across the k/v tails.
   {
+    PhaseTimer timer(t_phases, Phase::QkvProj);
     const Linear* lin[3] = {&L.q, &L.k, &L.v};
     float* dst[3] = {q, k, v};
     const int64_t end[3] = {Q, Q + KV, Q + 2 * KV};
@@ -113,6 +121,7 @@ void Model::attention_block(int l, const float* x, int64_t T, int64_t pos0, KvCa
       }
     });
   }
+  std::optional<PhaseTimer> attn_timer(std::in_place, t_phases, Phase::Attention);
   // QK-norm over the whole projection (all heads together), before the head split.
   rms_norm(q, L.q_norm.data(), T, Q, cfg_.rms_norm_eps, q);
   rms_norm(k, L.k_norm.data(), T, KV, cfg_.rms_norm_eps, k);
@@ -139,7 +148,9 @@ void Model::attention_block(int l, const float* x, int64_t T, int64_t pos0, KvCa
   };
   if (work < (int64_t(1) << 18)) heads(0, items, 0);
   else ThreadPool::global().parallel_for(items, 4, heads);
+  attn_timer.reset();
   if (obs) obs->o_proj_input(l, attn, T, Q);
+  PhaseTimer timer(t_phases, Phase::OProj);
   L.o.forward(attn, T, out);
 }
 
@@ -155,6 +166,7 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
   Lease<Ws> ws;
 
   // Router: fp32 logits, sigmoid, top-k on (sigmoid + bias), unbiased weights renormalized.
+  std::optional<PhaseTimer> router_timer(std::in_place, t_phases, Phase::Router);
   float* logits = sized(ws->logits, size_t(T * E));
   L.gate.forward(x, T, logits);
   int32_t* sel = sized(ws->sel, size_t(T * K));
@@ -181,7 +193,9 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
       }
     }
   }
+  router_timer.reset();
   if (obs) obs->router(l, logits, T, E, RouterChoice{sel, wsel, K});
+  PhaseTimer experts_timer(t_phases, Phase::Experts);
 
   // Group tokens by expert (prefill: each expert's weights stream once for all its tokens).
   const bool all = obs && obs->all_experts();
@@ -318,6 +332,7 @@ void Model::decoder_layer(int l, float* hidden, int64_t T, int64_t pos0, KvCache
 void Model::final_logits(const float* hidden, int64_t T, float* logits) const {
   struct Ws { std::vector<float> normed; };
   Lease<Ws> ws;
+  PhaseTimer timer(t_phases, Phase::LmHead);
   float* normed = sized(ws->normed, size_t(T * cfg_.hidden_size));
   rms_norm(hidden, final_norm_.data(), T, cfg_.hidden_size, cfg_.rms_norm_eps, normed);
   lm_head_.forward(normed, T, logits);
@@ -330,6 +345,12 @@ void Model::forward(const int32_t* tokens, int64_t T, KvCache& cache, float* all
   if (pos + T > cache.capacity())
     fail("context of {} tokens exceeds the KV cache capacity of {} tokens", pos + T, cache.capacity());
   const int64_t chunk = std::max<int64_t>(1, opt.prefill_chunk);
+  // Restored on exit (exceptions included), so a nested or later call never writes to a stale one.
+  struct PhaseScope {
+    PhaseTimes* saved;
+    explicit PhaseScope(PhaseTimes* p) : saved(std::exchange(t_phases, p)) {}
+    ~PhaseScope() { t_phases = saved; }
+  } phase_scope(opt.phases);
   struct Ws { std::vector<float> hidden; };
   Lease<Ws> ws;
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {

@@ -100,15 +100,25 @@ std::string Model::describe() const {
                      lbl(L.w1.at(0)), lbl(L.gate), lbl(lm_head_));
 }
 
-uint64_t Model::decode_weight_bytes() const {
-  uint64_t b = lm_head_.bytes();
+std::array<uint64_t, kPhaseCount> Model::decode_phase_bytes() const {
+  std::array<uint64_t, kPhaseCount> b{};
+  auto at = [&](Phase p) -> uint64_t& { return b[size_t(p)]; };
+  at(Phase::LmHead) = lm_head_.bytes();
   for (const auto& L : layers_) {
-    b += L.q.bytes() + L.k.bytes() + L.v.bytes() + L.o.bytes() + L.gate.bytes();
+    at(Phase::QkvProj) += L.q.bytes() + L.k.bytes() + L.v.bytes();
+    at(Phase::OProj) += L.o.bytes();
+    at(Phase::Router) += L.gate.bytes();
     // k experts: use the mean expert size (experts of one layer share one format in practice).
     uint64_t all = 0;
     for (size_t e = 0; e < L.w1.size(); ++e) all += L.w1[e].bytes() + L.w2[e].bytes() + L.w3[e].bytes();
-    b += all / L.w1.size() * uint64_t(cfg_.num_experts_per_tok);
+    at(Phase::Experts) += all / L.w1.size() * uint64_t(cfg_.num_experts_per_tok);
   }
+  return b;
+}
+
+uint64_t Model::decode_weight_bytes() const {
+  uint64_t b = 0;
+  for (uint64_t x : decode_phase_bytes()) b += x;
   return b;
 }
 

@@ -22,6 +22,7 @@
 #include "runtime/kv_cache.h"
 #include "runtime/layer_observer.h"
 #include "runtime/linear.h"
+#include "runtime/phase_times.h"
 
 namespace mixq {
 
@@ -33,6 +34,7 @@ struct LayerWeights {
 
 struct ForwardOptions {
   int64_t prefill_chunk = 256;  // tokens per forward step while prefilling (bounds workspace)
+  PhaseTimes* phases = nullptr;  // when set, each phase's wall time is added to it (phase_times.h)
 };
 
 class Model {
@@ -49,6 +51,9 @@ class Model {
   // Bytes of weights read to decode one token (attention + router + k experts per layer + head;
   // embedding row and norms ignored): the numerator of the bandwidth roofline.
   uint64_t decode_weight_bytes() const;
+  // The same bytes split by the phase that reads them (attention and router weights, k experts,
+  // head); the phases that read no weights get 0. Sums to decode_weight_bytes().
+  std::array<uint64_t, kPhaseCount> decode_phase_bytes() const;
 
   // Runs `tokens` (appended at cache.length()) through the model in chunks; writes logits of every
   // position into all_logits ([T, vocab], when not null) and of the last position into last_logits.

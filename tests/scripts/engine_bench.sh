@@ -50,6 +50,17 @@ m = len(br)
 bm = 0 if m == 0 else br[m // 2] if m % 2 else 0.5 * (br[m // 2 - 1] + br[m // 2])
 assert abs(bm - j['decode_bracketed_roofline_fraction']) <= 1e-9 * max(1, bm), (bm, j['decode_bracketed_roofline_fraction'])
 assert j['bandwidth_pass_streams_per_thread'] == 4
+# per-phase split of a decoded token: every phase named, the weight bytes add up to the token's,
+# the times (with "other" = the unclaimed rest) add up to the mean token time
+names = ['qkv_proj', 'attention', 'o_proj', 'router', 'experts', 'lm_head', 'other']
+ps, pb = j['decode_phase_seconds_per_token'], j['decode_phase_bytes_per_token']
+assert sorted(ps) == sorted(names) and sorted(pb) == sorted(names), (ps, pb)
+assert all(v >= 0 for v in ps.values()) and all(pb[k] > 0 for k in ['qkv_proj', 'o_proj', 'router', 'experts', 'lm_head'])
+assert pb['attention'] == 0 and pb['other'] == 0
+assert sum(pb.values()) == j['decode_weight_bytes_per_token'], (sum(pb.values()), j['decode_weight_bytes_per_token'])
+mean_t = sum(j['decode_token_seconds']) / n
+assert abs(sum(ps.values()) - mean_t) <= 1e-6 * mean_t + 1e-9, (sum(ps.values()), mean_t)
+assert ps['qkv_proj'] > 0 and ps['experts'] > 0 and ps['lm_head'] > 0
 assert j['decode_cpu_share'] > 0 and j['decode_cpu_efficiency'] > 0
 # Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.
 assert j['measured_fma_peak_flops_per_second'] > 1e9, j['measured_fma_peak_flops_per_second']
