@@ -2,8 +2,8 @@
 // golden/README.md: RMSNorm as x * rsqrt(mean(x^2) + eps) * w; RoPE cos/sin of fp32 angles
 // pos * inv_freq; router logits, sigmoid and top-k in fp32; expert outputs summed per token in
 // ascending expert order. Threading: every Linear splits its output rows over the pool (small ones,
-// like the router, run on the calling thread); the MoE splits (expert, row-chunk) tasks so a
-// decode step costs two pool dispatches for all k experts; attention over a short context runs
+// like the router, run on the calling thread); the MoE runs all k experts' (expert, row-chunk)
+// tasks, both phases, in one pool dispatch per layer; attention over a short context runs
 // inline. Scratch buffers come from per-thread workspaces (runtime/workspace.h): no allocation
 // per decoded token.
 #include <algorithm>
@@ -236,14 +236,18 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
     if (obs) obs->expert_input(l, e, v.data(), &xs[base[e] * H], int64_t(v.size()), H);
   }
 
-  // (expert, row-chunk) tasks, about 8 per thread in all (the pool hands them out in guided
-  // chunks, so the threads finish close together), never below 16 rows.
+  // (expert, row-chunk) tasks, about 4 per thread in all (the pool hands them out in guided
+  // chunks, so the threads finish close together), never below 16 rows. Fewer, longer tasks keep
+  // each weight stream (and its prefetch) running longer and prepare the activations less often:
+  // decode at 2 threads, top-8 (1 task per expert instead of 2), experts phase of `mixq bench`,
+  // alternating runs: W4A16 41.2 / 38.5 GB/s vs 38.4 / 32.9 at 8 per thread (16: 35.4 / 33.4,
+  // 32: 33.6 / 31.0); BF16 28.0 / 23.8 / 21.2 vs 20.8 / 19.3 / 19.9 (a noisy hour).
   const int64_t threads = int64_t(ThreadPool::global().size());
   struct Task { int32_t e; int64_t r0, r1; };
   auto make_tasks = [&](int64_t n) {
     std::vector<Task> ts;
     const int64_t na = int64_t(active.size());
-    const int64_t per_expert = std::max<int64_t>(1, (threads * 8 + na - 1) / na);
+    const int64_t per_expert = std::max<int64_t>(1, (threads * 4 + na - 1) / na);
     const int64_t c = std::max<int64_t>(16, round_up4((n + per_expert - 1) / per_expert));
     for (int32_t e : active)
       for (int64_t r = 0; r < n; r += c) ts.push_back({e, r, std::min(n, r + c)});
