@@ -3,7 +3,8 @@
 // as GB/s of weights (packed nibbles + bf16 scales) and as a fraction of the read bandwidth
 // measured in the same run (kernels::measure_read_bandwidth, 2 threads over 512 MiB, best of 5).
 //   MIXQ_THREADS=2 build-X/int4_gemv_bench --benchmark_min_time=0.5
-// Threads: the global pool, one parallel_rows dispatch per matrix (as the runtime does).
+// Threads: the global pool, one parallel_rows dispatch per matrix (as the runtime does), the split
+// kernel's activations prepared once per matrix before it.
 // BM_Experts/<kernel>/<out>/<in>: E distinct expert matrices of one shape (w1/w3 1536x3072, w2
 // 3072x1536), ~170 MB in all, so every pass streams from DRAM (the ggml Q4_0 side-by-side shapes).
 // BM_Gemv/<kernel>: one 12288x3072 matrix (21 MB). kernel 0 = split (VNNI), 1 = exact.
@@ -62,9 +63,13 @@ Experts& experts(int64_t out, int64_t in, uint64_t total) {
   return *cache.back();
 }
 
+// The split kernel's activations are prepared once per matrix on the calling thread, then the row
+// chunks run on them (as Linear::forward does; ggml likewise quantizes x once per node).
 void gemv(int kernel, const Int4Matrix& W, const float* x, float* y) {
+  static Int4VnniActivations a;
+  if (kernel == 0) a.prepare(x, 1, W.K, W.K);
   parallel_rows(W.N, 16, [&](int64_t b, int64_t e) {
-    if (kernel == 0) matmul_int4_vnni(W, x, 1, W.K, y, W.N, b, e);
+    if (kernel == 0) matmul_int4_vnni_prepared(W, a, y, W.N, b, e);
     else matmul_int4_exact(W, x, 1, W.K, y, W.N, b, e);
   });
 }

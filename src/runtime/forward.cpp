@@ -257,8 +257,16 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
   auto phase_a = [&](const Task& tk) {
     const int64_t n = int64_t(tok[size_t(tk.e)].size()), b = base[tk.e];
     const float* xe = &xs[b * H];
-    L.w1[size_t(tk.e)].rows(xe, n, H, &g1[b * I], I, tk.r0, tk.r1);
-    L.w3[size_t(tk.e)].rows(xe, n, H, &g3[b * I], I, tk.r0, tk.r1);
+    const Linear &w1 = L.w1[size_t(tk.e)], &w3 = L.w3[size_t(tk.e)];
+    if (w1.splits_activations(n) && w3.splits_activations(n)) {  // one split for both matrices
+      Lease<kernels::Int4VnniActivations> a;
+      a->prepare(xe, n, H, H);
+      w1.rows(*a, &g1[b * I], I, tk.r0, tk.r1);
+      w3.rows(*a, &g3[b * I], I, tk.r0, tk.r1);
+    } else {
+      w1.rows(xe, n, H, &g1[b * I], I, tk.r0, tk.r1);
+      w3.rows(xe, n, H, &g3[b * I], I, tk.r0, tk.r1);
+    }
     for (int64_t r = 0; r < n; ++r)
       for (int64_t c = tk.r0; c < tk.r1; ++c) {
         float& a = g1[(b + r) * I + c];

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/workspace.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -51,6 +52,15 @@ void Linear::rows(const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
   }
 }
 
+bool Linear::splits_activations(int64_t M) const {
+  return format_ == WeightFormat::PackedInt4 && kernels::use_int4_vnni(int4_, M);
+}
+
+void Linear::rows(const kernels::Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0, int64_t n1) const {
+  MIXQ_ASSERT(splits_activations(a.rows()) && a.cols() == in_);
+  kernels::matmul_int4_vnni_prepared(int4_, a, Y, ldy, n0, n1);
+}
+
 void Linear::forward(const float* X, int64_t M, float* Y) const {
   // A small matrix (the router: 32 x 3072 bf16 = 192 KiB) is a few microseconds of streaming:
   // run it on the calling thread rather than pay a pool dispatch.
@@ -59,6 +69,12 @@ void Linear::forward(const float* X, int64_t M, float* Y) const {
   // smallest chunk: >= 32 rows keeps per-call overhead (activation permutation) small.
   const int64_t threads = int64_t(ThreadPool::global().size());
   const int64_t grain = std::max<int64_t>(32, out_ / (threads * 32));
+  if (splits_activations(M)) {  // split the activations once, not once per row chunk
+    Lease<kernels::Int4VnniActivations> a;
+    a->prepare(X, M, in_, in_);
+    kernels::parallel_rows(out_, grain, [&](int64_t b, int64_t e) { rows(*a, Y, out_, b, e); });
+    return;
+  }
   kernels::parallel_rows(out_, grain, [&](int64_t b, int64_t e) { rows(X, M, in_, Y, out_, b, e); });
 }
 

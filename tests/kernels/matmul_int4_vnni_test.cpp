@@ -219,6 +219,38 @@ TEST(Int4Vnni, NonFiniteActivationsPropagate) {
   }
 }
 
+// Activations prepared once (Int4VnniActivations) give bit-identical outputs to the per-call
+// preparation, for any row split and for M above the 32-token block.
+TEST(Int4Vnni, PreparedActivationsMatchPerCallPreparation) {
+  if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  std::mt19937 g(19);
+  for (int64_t M : {1, 3, 35}) {
+    const int64_t N = 27, K = 416, G = 32;
+    std::uniform_int_distribution<uint32_t> word;
+    std::vector<uint32_t> packed(size_t(N * K / 8));
+    for (auto& w : packed) w = word(g);
+    std::normal_distribution<float> nd(0.f, 0.02f);
+    std::vector<uint16_t> sb(size_t(N * K / G));
+    for (auto& v : sb) v = f32_to_bf16(nd(g));
+    const Int4Matrix W{packed.data(), sb.data(), ScaleType::BF16, N, K, G};
+    const int64_t ldx = K + 3;  // a row stride wider than K
+    std::vector<float> X(size_t(M * ldx));
+    for (auto& v : X) v = 3.f * nd(g) / 0.02f;
+    std::vector<float> want(size_t(M * N), NAN), got(size_t(M * N), NAN);
+    matmul_int4_vnni(W, X.data(), M, ldx, want.data(), N, 0, N);
+    Int4VnniActivations a;
+    a.prepare(X.data(), M, ldx, K);
+    ASSERT_EQ(a.rows(), M);
+    ASSERT_EQ(a.cols(), K);
+    for (int64_t n0 = 0; n0 < N;) {  // row ranges of 1, 2, ... 6 rows
+      const int64_t n1 = std::min(N, n0 + 1 + n0 % 6);
+      matmul_int4_vnni_prepared(W, a, got.data(), N, n0, n1);
+      n0 = n1;
+    }
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(want[i], got[i]) << "M=" << M << " at " << i;
+  }
+}
+
 TEST(Int4Vnni, DispatchAndExactSwitch) {
   Int4Matrix W{nullptr, nullptr, ScaleType::BF16, 8, 3072, 32};
   EXPECT_EQ(use_int4_vnni(W, 1), int4_vnni_cpu() && std::getenv("MIXQ_INT4_EXACT") == nullptr);

@@ -4,6 +4,8 @@
 // on any x86-64 (matmul_int4 keeps the Highway kernel there).
 #include "kernels/cpu/matmul_int4_vnni.h"
 
+#include "util/error.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -112,15 +114,7 @@ bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
 
 namespace {
 
-// Prepared activations of one token for one 128-weight chunk (16 packed words). Byte b of lo[l]
-// is limb l of k = 2b (the low nibble of byte b of the chunk's words), byte b of hi[l] limb l of
-// k = 2b + 1. z[l][i] = -8 * (sum of the 8 limbs l of word i): the zero-point correction.
-// t[i] = t_g of word i's group.
-struct alignas(64) Chunk {
-  int8_t lo[kSplitActLimbs][64], hi[kSplitActLimbs][64];
-  int32_t z[kSplitActLimbs][16];
-  float t[16];
-};
+using Chunk = Int4VnniChunk;
 static_assert(sizeof(Chunk) == 64 * (3 * kSplitActLimbs + 1));
 
 void prep_token(const float* x, int64_t K, Chunk* out) {
@@ -268,15 +262,14 @@ void tile_tokens(int64_t mb, const uint32_t* const* rows, const uint8_t* const* 
 // level in 8 of 9); 6 T0 44-53; 4 into L3 41-52; 6 into L3 37-52; none 23-26.
 constexpr int64_t kPrefetchTiles = 4;
 
+// Rows [n0, n1) of Y for the M prepared tokens xt[0..M) (any M: blocks of kTokBlock).
 template <bool kBf16>
-void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
-         int64_t n1) {
+void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
   constexpr int NR = 4;
   constexpr int64_t MT = 4, kTokBlock = 32;
   const int64_t K = W.K, G = W.group, wpr = W.words_per_row(), gpr = W.groups_per_row();
   const int64_t ssize = kBf16 ? 2 : 4;
   thread_local Ctx cx;
-  thread_local std::vector<Chunk> buf;
   cx.nch = (K + 127) / 128;
   cx.tail_words = (K % 128) / 8;
   const int64_t per = G <= 128 ? 128 / G : 1;  // scales per chunk
@@ -297,11 +290,10 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
   for (int i = 0; i < 32; ++i) w16[i] = int16_t(iw16[i]);
   cx.idxd = _mm512_load_si512(iw);
   cx.idxw = _mm512_load_si512(w16);
-  buf.resize(size_t(std::min(M, kTokBlock) * cx.nch));
 
-  // Token blocks of kTokBlock prepared at once (kTokBlock * 640 B per 128 activations: 480 KiB at
-  // K = 3072, L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in
-  // L1 while every token tile of 4 passes over it, so a prefill block streams the weights once.
+  // Token blocks of kTokBlock (kTokBlock * 640 B per 128 activations: 480 KiB at K = 3072,
+  // L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in L1 while
+  // every token tile of 4 passes over it, so a prefill block streams the weights once.
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
   // A call's rows are often a short slice (an expert's row chunk: 768 rows, 1.1 MB): the first
   // kPrefetchTiles tiles get no in-loop prefetch, so request them up front; the in-loop prefetch
@@ -315,11 +307,7 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
   prefetch_rows(n0, std::min(n1, n0 + kPrefetchTiles * NR));
   for (int64_t m0 = 0; m0 < M; m0 += kTokBlock) {
     const int64_t mblk = std::min(kTokBlock, M - m0);
-    const Chunk* xt[kTokBlock];
-    for (int64_t t = 0; t < mblk; ++t) {
-      prep_token(X + (m0 + t) * ldx, K, buf.data() + t * cx.nch);
-      xt[t] = buf.data() + t * cx.nch;
-    }
+    const Chunk* const* xb = xt + m0;
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
     for (; n + NR <= n1; n += NR) {
@@ -337,15 +325,20 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
         for (int64_t b = 0; b < NR * gpr * ssize; b += 64) _mm_prefetch(spf + b, _MM_HINT_T0);
       }
       for (int64_t t = 0; t < mblk; t += MT, pf = nullptr)
-        tile_tokens<NR, kBf16>(std::min(MT, mblk - t), rows, srow, xt + t, cx, Yb + t * ldy + n, ldy, pf);
+        tile_tokens<NR, kBf16>(std::min(MT, mblk - t), rows, srow, xb + t, cx, Yb + t * ldy + n, ldy, pf);
     }
     for (; n < n1; ++n) {
       const uint32_t* rows[1] = {W.packed + n * wpr};
       const uint8_t* srow[1] = {scales + n * gpr * ssize};
       for (int64_t t = 0; t < mblk; t += MT)
-        tile_tokens<1, kBf16>(std::min(MT, mblk - t), rows, srow, xt + t, cx, Yb + t * ldy + n, ldy, nullptr);
+        tile_tokens<1, kBf16>(std::min(MT, mblk - t), rows, srow, xb + t, cx, Yb + t * ldy + n, ldy, nullptr);
     }
   }
+}
+
+void run_any(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
+  if (W.scale_type == ScaleType::BF16) run<true>(W, xt, M, Y, ldy, n0, n1);
+  else run<false>(W, xt, M, Y, ldy, n0, n1);
 }
 
 }  // namespace
@@ -353,8 +346,41 @@ void run(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, 
 void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
                       int64_t n0, int64_t n1) {
   if (M <= 0 || n1 <= n0) return;
-  if (W.scale_type == ScaleType::BF16) run<true>(W, X, M, ldx, Y, ldy, n0, n1);
-  else run<false>(W, X, M, ldx, Y, ldy, n0, n1);
+  // Blocks of 32 tokens prepared into a per-thread buffer (bounded whatever M is).
+  constexpr int64_t kBlock = 32;
+  thread_local std::vector<Chunk> buf;
+  const int64_t nch = (W.K + 127) / 128;
+  buf.resize(size_t(std::min(M, kBlock) * nch));
+  const Chunk* xt[kBlock];
+  for (int64_t m0 = 0; m0 < M; m0 += kBlock) {
+    const int64_t mb = std::min(kBlock, M - m0);
+    for (int64_t t = 0; t < mb; ++t) {
+      prep_token(X + (m0 + t) * ldx, W.K, buf.data() + t * nch);
+      xt[t] = buf.data() + t * nch;
+    }
+    run_any(W, xt, mb, Y + m0 * ldy, ldy, n0, n1);
+  }
+}
+
+void Int4VnniActivations::prepare(const float* X, int64_t M, int64_t ldx, int64_t K) {
+  M_ = M;
+  K_ = K;
+  const int64_t nch = (K + 127) / 128;
+  chunks_.resize(size_t(M * nch));
+  for (int64_t t = 0; t < M; ++t) prep_token(X + t * ldx, K, chunks_.data() + t * nch);
+}
+
+void matmul_int4_vnni_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0,
+                               int64_t n1) {
+  if (a.cols() != W.K) fail("matmul_int4_vnni_prepared: activations have {} columns, the matrix {}", a.cols(), W.K);
+  if (a.rows() <= 0 || n1 <= n0) return;
+  constexpr int64_t kBlock = 32;
+  const Chunk* xt[kBlock];
+  for (int64_t m0 = 0; m0 < a.rows(); m0 += kBlock) {
+    const int64_t mb = std::min(kBlock, a.rows() - m0);
+    for (int64_t t = 0; t < mb; ++t) xt[t] = a.token(m0 + t);
+    run_any(W, xt, mb, Y + m0 * ldy, ldy, n0, n1);
+  }
 }
 
 #pragma GCC diagnostic pop

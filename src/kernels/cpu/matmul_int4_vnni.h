@@ -33,9 +33,11 @@
 // limbs combined in int32 (one vpdpwssd, one vpmulld, one add), then one cvt and one FMA with
 // (s_w * t) per lane. 4 rows share each limb load; up to 4 tokens share each weight decode.
 // Memory: a per-thread buffer of 640 bytes per 128 activations per token, for blocks of up to 32
-// tokens (480 KiB at K = 3072), allocated once per thread and reused; the weights are read in place.
+// tokens (480 KiB at K = 3072), allocated once per thread and reused (or the caller's
+// Int4VnniActivations); the weights are read in place.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu/matmul.h"
 
@@ -71,6 +73,36 @@ void force_int4_exact(bool on);
 // Precondition: int4_vnni_cpu() && int4_vnni_shape_ok(W).
 void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
                       int64_t n0, int64_t n1);
+
+// Prepared activations of one token for one 128-weight chunk (16 packed words). Byte b of lo[l]
+// is limb l of k = 2b (the low nibble of byte b of the chunk's words), byte b of hi[l] limb l of
+// k = 2b + 1. z[l][i] = -8 * (sum of the 8 limbs l of word i): the zero-point correction.
+// t[i] = t_g of word i's group. 640 bytes per 128 activations.
+struct alignas(64) Int4VnniChunk {
+  int8_t lo[kSplitActLimbs][64], hi[kSplitActLimbs][64];
+  int32_t z[kSplitActLimbs][16];
+  float t[16];
+};
+
+// Activations split once and used by many calls: a caller that splits one matrix's rows over
+// threads prepares them once per dispatch instead of once per row chunk (about 1 us per call at
+// K = 3072; ggml likewise quantizes its activation once per node). Memory: 5 bytes per activation.
+class Int4VnniActivations {
+ public:
+  // X: M rows of K floats, row stride ldx. Precondition: int4_vnni_cpu(), K % 32 == 0.
+  void prepare(const float* X, int64_t M, int64_t ldx, int64_t K);
+  int64_t rows() const { return M_; }
+  int64_t cols() const { return K_; }
+  const Int4VnniChunk* token(int64_t m) const { return chunks_.data() + m * ((K_ + 127) / 128); }
+
+ private:
+  int64_t M_ = 0, K_ = 0;
+  std::vector<Int4VnniChunk> chunks_;
+};
+
+// matmul_int4_vnni on prepared activations (a.cols() == W.K): rows [n0, n1) of Y for all a.rows().
+void matmul_int4_vnni_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0,
+                               int64_t n1);
 
 // The exact fp32-activation INT4 kernel (Highway; defined in matmul.cpp), whatever M is: equal to
 // matmul_int4_ref up to fp32 summation order. For tests and benchmarks.
