@@ -127,7 +127,9 @@ TEST(Golden, GreedyGenerationReproducesReference) {
       auto want = c[g].get<std::vector<int32_t>>();
       auto r1 = generate(m, prompt, opt);
       EXPECT_EQ(r1.tokens, want) << c["name"] << " " << turn;
-      if (checked++ == 0) EXPECT_EQ(generate(m, prompt, opt).tokens, r1.tokens);  // deterministic
+      if (checked++ == 0) {
+        EXPECT_EQ(generate(m, prompt, opt).tokens, r1.tokens);  // deterministic
+      }
     }
   }
   EXPECT_EQ(checked, 7);
