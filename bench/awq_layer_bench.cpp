@@ -225,7 +225,9 @@ MemModel mem_model(double E, double N, double n_e_max, double weight_bytes) {
   MemModel m{};
   m.weights = 3 * E * kH * kI * weight_bytes + E * kH * 4;
   m.acts = 2 * N * kH * 4 + N * kK * 8 + N * E * 4;
-  m.norm_transient = (3 * N * kH + N * kK * kH + 2 * n_e_max * (kH + kI) + 2 * double(kI) * kH) * 4;
+  // moe_block_forward: out + the largest expert's routed rows in and out (no per-(token, k) buffer
+  // since it accumulates expert by expert).
+  m.norm_transient = (3 * N * kH + 2 * n_e_max * (kH + kI) + 2 * double(kI) * kH) * 4;
   m.w2_transient = (2 * N * kI + 2 * N * kH + double(kH) * kI) * 4;
   m.total = m.weights + m.acts + std::max(m.norm_transient, m.w2_transient);
   return m;

@@ -106,14 +106,18 @@ void moe_block_forward(const Matrix& x, const Routing& r, const MoeShape& s, con
                        Matrix& out) {
   MIXQ_ASSERT(x.cols == s.hidden && r.tokens == x.rows);
   const int K = r.top_k;
-  // Token lists per expert; experts run in sequence, each on all its routed tokens at once with the
-  // GEMMs parallel inside; each (token, k) slot is written by exactly one expert, and the slots are
-  // summed in k order afterwards (deterministic for any thread count). The weight callback runs on
-  // this thread only, so it may itself use the (non-reentrant) thread pool, e.g. a parallel QDQ.
+  // Token lists per expert; experts run in ascending id, each on all its routed tokens at once with
+  // the GEMMs parallel inside, and each adds weight x output to its tokens' rows of `out` as soon
+  // as it finishes: per token the sum runs in ascending expert id, as in HF's MiniMaxM2SparseMoeBlock
+  // (index_add_ expert by expert) and the engine (runtime/forward.cpp); deterministic for any
+  // thread count. Memory: out plus the largest expert's routed rows twice (xs, ys: at most
+  // tokens x hidden each), no per-(token, k) buffer (that was tokens x top_k x hidden: 6 GiB at 64k
+  // tokens of the real model). The weight callback runs on this thread only, so it may itself use
+  // the (non-reentrant) thread pool, e.g. a parallel QDQ.
   std::vector<std::vector<int64_t>> slots(size_t(s.experts));  // slot = t*K + k
   for (int64_t t = 0; t < r.tokens; ++t)
     for (int k = 0; k < K; ++k) slots[size_t(r.expert[size_t(t * K + k)])].push_back(t * K + k);
-  std::vector<float> slot_out(size_t(r.tokens * K * s.hidden));
+  out = Matrix(x.rows, s.hidden);
   std::vector<float> s1, s3, s2, xs, ys;
   for (int64_t ex = 0; ex < s.experts; ++ex) {
     const auto& sl = slots[size_t(ex)];
@@ -125,17 +129,15 @@ void moe_block_forward(const Matrix& x, const Routing& r, const MoeShape& s, con
     ys.resize(sl.size() * size_t(s.hidden));
     for (size_t i = 0; i < sl.size(); ++i) std::copy_n(x.row(sl[i] / K), s.hidden, xs.data() + i * size_t(s.hidden));
     swiglu_expert_forward(xs.data(), int64_t(sl.size()), w1, w3, w2, s, ys.data());
-    for (size_t i = 0; i < sl.size(); ++i)
-      std::copy_n(ys.data() + i * size_t(s.hidden), s.hidden, slot_out.data() + size_t(sl[i] * s.hidden));
-  }
-  out = Matrix(x.rows, s.hidden);
-  for (int64_t t = 0; t < r.tokens; ++t) {
-    float* ot = out.row(t);
-    for (int k = 0; k < K; ++k) {
-      const float w = r.weight[size_t(t * K + k)];
-      const float* so = slot_out.data() + size_t((t * K + k) * s.hidden);
-      for (int64_t c = 0; c < s.hidden; ++c) ot[c] += w * so[c];
-    }
+    // An expert appears at most once among a token's top-k, so its rows are distinct tokens.
+    ThreadPool::global().parallel_for(sl.size(), 64, [&](size_t b, size_t e, size_t) {
+      for (size_t i = b; i < e; ++i) {
+        const float w = r.weight[size_t(sl[i])];
+        const float* y = ys.data() + i * size_t(s.hidden);
+        float* ot = out.row(sl[i] / K);
+        for (int64_t c = 0; c < s.hidden; ++c) ot[c] += w * y[c];
+      }
+    });
   }
 }
 

@@ -46,7 +46,8 @@ void swiglu_expert_forward(const float* x, int64_t tokens, const float* w1, cons
                            const MoeShape& shape, float* out);
 
 // The block output for the given routing: out[t] = sum_k weight[t,k] * expert_{e[t,k]}(x_t), summed in
-// k order. Each expert runs only on its routed tokens. out: [tokens, hidden].
+// ascending expert id (HF's order, and the engine's). Each expert runs only on its routed tokens.
+// out: [tokens, hidden]; no buffer of tokens x top_k x hidden (moe_reference.cpp).
 void moe_block_forward(const Matrix& x, const Routing& routing, const MoeShape& shape,
                        const ExpertWeightFn& weights, Matrix& out);
 
