@@ -49,7 +49,9 @@ TEST(RouterSafeSmoothing, CompensatedRoutingIsIdenticalUpToNearTies) {
     std::vector<int32_t> y(a.routing.expert.begin() + t * m.top_k, a.routing.expert.begin() + (t + 1) * m.top_k);
     std::sort(x.begin(), x.end());
     std::sort(y.begin(), y.end());
-    if (x != y) EXPECT_LT(topk_margin(ref.routing, t), 1e-2f) << "token " << t;
+    if (x != y) {
+      EXPECT_LT(topk_margin(ref.routing, t), 1e-2f) << "token " << t;
+    }
   }
   EXPECT_LT(rate_on, 0.02);
   EXPECT_GT(rate_off, 0.1);
