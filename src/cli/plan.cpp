@@ -1,4 +1,4 @@
-// mixq plan --model DIR | --config FILE [--recipe R] --devices N --device-memory 128GiB
+// mixq plan --model DIR | --config FILE [--recipe R [--recipe-override O]...] --devices N --device-memory 128GiB
 //           --gpu-memory-utilization 0.92 --max-num-seqs S --max-model-len L --kv-cache-dtype bf16|fp8
 //           [--device PRESET] [--bandwidth 256GB/s|PRESET] [--target vllm|mixq] [--json]
 // Weights per precision class and per TP rank, KV cache, context ceiling, decode speed ceiling and
@@ -22,6 +22,7 @@ namespace {
 
 struct Opts {
   std::string model, config, recipe, source_dtype = "auto";
+  std::vector<std::string> recipe_overrides;
   std::string devices = "1", devices_per_node, device, device_memory, exposed_memory, utilization = "0.9";
   std::string max_num_seqs = "1", max_model_len, max_num_batched_tokens = "8192", kv_cache_dtype = "bf16";
   std::string bandwidth, runtime_reserve, activation_reserve, decode_context = "0", target = "vllm";
@@ -49,6 +50,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--model", o->model, "Checkpoint directory: sizes from its tensors");
   app.add_option("--config", o->config, "config.json alone: sizes implied by its quantization_config");
   app.add_option("--recipe", o->recipe, "llm-compressor recipe YAML: sizes the checkpoint it would produce");
+  app.add_option("--recipe-override", o->recipe_overrides,
+                 "YAML merged into the recipe, as for mixq quantize (e.g. recipes/overrides/strix-2h-tiny-depth.yaml); "
+                 "repeatable, applied in order");
   app.add_option("--source-dtype", o->source_dtype, "With --config --recipe: dtype of the source's high-precision tensors (auto|bf16|fp8)");
   app.add_option("--devices", o->devices, "Devices (tensor-parallel size for vllm); default 1");
   app.add_option("--devices-per-node", o->devices_per_node, "Devices per machine (default: the preset's, else all of them)");
@@ -125,7 +129,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
     } else {
       cfg = load_minimax_m2_config(o->config);
     }
-    if (!o->recipe.empty()) inv = inventory_from_recipe(cfg, ck ? &*ck : nullptr, o->recipe, source);
+    if (!o->recipe_overrides.empty() && o->recipe.empty()) fail("--recipe-override needs --recipe");
+    if (!o->recipe.empty())
+      inv = inventory_from_recipe(cfg, ck ? &*ck : nullptr, o->recipe, source, o->recipe_overrides);
     else if (ck) inv = inventory_from_checkpoint(*ck, cfg);
     else inv = inventory_from_config(cfg, source);
 

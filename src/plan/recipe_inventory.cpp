@@ -2,12 +2,13 @@
 
 #include "quant/quant_plan.h"
 #include "quant/recipe.h"
+#include "quant/recipe_overlay.h"
 
 namespace mixq {
 
 WeightInventory inventory_from_recipe(const MiniMaxM2Config& cfg, const Checkpoint* ck, const std::string& recipe_path,
-                                      std::optional<DType> source) {
-  const Recipe recipe = load_recipe(recipe_path);
+                                      std::optional<DType> source, const std::vector<std::string>& overrides) {
+  const Recipe recipe = load_recipe(recipe_path, overrides);
   PlanOptions opt;
   opt.source_dtype = source;
   const QuantPlan qp = ck ? plan_quantization(*ck, cfg, recipe, opt) : plan_quantization(cfg, recipe, opt);

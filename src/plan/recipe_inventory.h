@@ -3,6 +3,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/checkpoint.h"
 #include "model/minimax_m2_config.h"
@@ -11,8 +12,9 @@
 namespace mixq {
 
 // `ck` may be null (config-only planning; `source` then overrides the source dtype as in
-// quant::PlanOptions::source_dtype).
+// quant::PlanOptions::source_dtype). `overrides`: recipe overlay files applied in order, as
+// `mixq quantize --recipe-override` does (quant/recipe_overlay.h).
 WeightInventory inventory_from_recipe(const MiniMaxM2Config& cfg, const Checkpoint* ck, const std::string& recipe_path,
-                                      std::optional<DType> source);
+                                      std::optional<DType> source, const std::vector<std::string>& overrides = {});
 
 }  // namespace mixq

@@ -75,6 +75,25 @@ PY
 "$MIXQ" plan --model "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2" --devices 2 --device-memory 8GiB --target mixq --json \
   | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["tensor_parallel_size"] == 1 and j["mixq_command"].startswith("mixq serve"), j'
 
+# --recipe-override, as for quantize: the STRIX-2H carve-out (layers 58-61) does not exist in the
+# 6-layer tiny model, so the published recipe sizes every expert as INT4; the tiny-depth override
+# keeps layer 5's experts BF16, and the plan must grow by exactly what that costs.
+for ov in "" "--recipe-override $MIXQ_SOURCE_DIR/recipes/overrides/strix-2h-tiny-depth.yaml"; do
+  # shellcheck disable=SC2086
+  "$MIXQ" plan --model "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2" --recipe "$RECIPE" $ov --devices 1 \
+    --device-memory 8GiB --max-model-len 2048 --json > "$TMP/tiny_recipe${ov:+_ov}.json"
+done
+python3 - "$TMP/tiny_recipe.json" "$TMP/tiny_recipe_ov.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+# layer 5: 8 experts x 3 matrices of 256 x 256 (tiny config: hidden 256, intermediate 256), BF16
+# instead of INT4 g32 + bf16 scales
+per = 256 * 256
+grow = 8 * 3 * (2 * per - (per // 2 + per // 32 * 2))
+assert b["weights_bytes"] > a["weights_bytes"], (a["weights_bytes"], b["weights_bytes"])
+assert abs(b["weights_bytes"] - a["weights_bytes"] - grow) <= 4096, (b["weights_bytes"] - a["weights_bytes"], grow)
+PY
+
 # 3. Bad input: exit 2 and exactly one line on stderr.
 expect_error() {  # expect_error PATTERN ARGS...
   local pat=$1; shift
@@ -96,4 +115,7 @@ expect_error "does not divide num_attention_heads" --config "$CFG" --devices 5 -
 expect_error "max_position_embeddings" --config "$CFG" --devices 4 --device h200 --max-model-len 300000
 expect_error "exactly one of" --devices 2
 expect_error "gpu-memory-utilization" --config "$CFG" --gpu-memory-utilization 1.2
+expect_error "needs --recipe" --config "$CFG" --recipe-override "$MIXQ_SOURCE_DIR/recipes/overrides/strix-2h-tiny-depth.yaml"
+echo "not: [valid" > "$TMP/bad_override.yaml"
+expect_error "bad_override.yaml" --config "$CFG" --recipe "$RECIPE" --recipe-override "$TMP/bad_override.yaml"
 echo "plan_cli: OK"
