@@ -62,11 +62,15 @@ void apply_rope(float* x, int64_t T, int64_t heads, int64_t d, int64_t pos0, con
   }
 }
 
-// Splits `tasks` independent work items over the pool, one at a time (they are coarse).
+// Splits `tasks` work items over the pool, one claim per item (they are coarse; a guided first
+// chunk of several would make B tasks wait for the last A task in it, see moe_block).
 void run_tasks(size_t tasks, const std::function<void(size_t)>& fn) {
-  ThreadPool::global().parallel_for(tasks, 1, [&](size_t b, size_t e, size_t) {
-    for (size_t i = b; i < e; ++i) fn(i);
-  });
+  ThreadPool::global().parallel_for(
+      tasks, 1,
+      [&](size_t b, size_t e, size_t) {
+        for (size_t i = b; i < e; ++i) fn(i);
+      },
+      ThreadPool::Chunking::Fixed);
 }
 
 int64_t round_up4(int64_t x) { return (x + 3) / 4 * 4; }

@@ -119,7 +119,8 @@ void ThreadPool::worker_loop(size_t index) {
   }
 }
 
-void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t, size_t)>& fn) {
+void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t, size_t)>& fn,
+                              Chunking chunking) {
   if (n == 0) return;
   grain = std::max<size_t>(1, grain);
   if (workers_.empty() || t_in_pool_job || n <= grain) {
@@ -133,7 +134,7 @@ void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(s
   std::vector<size_t> fwd{0};
   const size_t div = 2 * size();
   for (size_t b = 0; b < n;) {
-    b = std::min(n, b + std::max(grain, (n - b + div - 1) / div));
+    b = std::min(n, b + (chunking == Chunking::Fixed ? grain : std::max(grain, (n - b + div - 1) / div)));
     fwd.push_back(b);
   }
   const size_t chunks = fwd.size() - 1;

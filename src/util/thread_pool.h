@@ -36,8 +36,14 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   size_t size() const { return workers_.size() + 1; }
+  // How [0, n) is cut: Guided (the default, see above) or Fixed: chunks of exactly `grain` items
+  // (the last may be smaller), claimed in order, for a few coarse items of uneven cost or with
+  // dependencies between them (the MoE's expert tasks: a thread that claims 4 tasks at once makes
+  // the others wait on the last of them).
+  enum class Chunking { Guided, Fixed };
   // fn(begin, end, thread_index) over chunks of at least `grain` items (the last may be smaller).
-  void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t, size_t)>& fn);
+  void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t, size_t)>& fn,
+                    Chunking chunking = Chunking::Guided);
 
   static ThreadPool& global();
 

@@ -26,6 +26,38 @@ TEST(ThreadPool, CoversEveryIndexOnce) {
   }
 }
 
+// Fixed chunking: every chunk is exactly `grain` items (the last the remainder), guided chunking
+// starts larger; both cover [0, n) once.
+TEST(ThreadPool, FixedChunksAreExactlyTheGrain) {
+  ThreadPool pool(3);
+  for (size_t grain : {1, 4}) {
+    const size_t n = 23;
+    std::mutex mu;
+    std::vector<std::pair<size_t, size_t>> chunks;
+    std::vector<std::atomic<int>> hit(n);
+    pool.parallel_for(
+        n, grain,
+        [&](size_t b, size_t e, size_t) {
+          for (size_t i = b; i < e; ++i) hit[i]++;
+          std::lock_guard<std::mutex> lk(mu);
+          chunks.emplace_back(b, e);
+        },
+        ThreadPool::Chunking::Fixed);
+    std::sort(chunks.begin(), chunks.end());
+    ASSERT_EQ(chunks.size(), (n + grain - 1) / grain);
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      EXPECT_EQ(chunks[c].first, c * grain);
+      EXPECT_EQ(chunks[c].second, std::min(n, (c + 1) * grain));
+    }
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(hit[i].load(), 1);
+  }
+  size_t first = 0;
+  pool.parallel_for(64, 1, [&](size_t b, size_t e, size_t) {
+    if (b == 0) first = e;
+  });
+  EXPECT_GT(first, 1u) << "guided chunking starts with a chunk larger than the grain";
+}
+
 TEST(ThreadPool, ExceptionReachesTheCallerAndThePoolStaysUsable) {
   ThreadPool pool(4);
   for (int rep = 0; rep < 20; ++rep) {
