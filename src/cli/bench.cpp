@@ -19,7 +19,10 @@
 //                                    and right after the token (contention that changed during
 //                                    the token shows in one of the two).
 // The bandwidth pass reads 4 streams per thread (kernels/cpu/bandwidth.cpp), the fastest way this
-// machine was measured to read memory; a one-stream pass read up to 1.5x less.
+// machine was measured to read memory (a one-stream pass read up to 1.5x less), from a buffer in
+// 2 MB huge pages (util/huge_page_buffer.h): in 4 KB pages the page walks of this VM cost the
+// pass as much as they cost decode, and the roofline would flatter a mapped model. --no-mmap puts
+// the weights in the same pages.
 // decode_cpu_share = process CPU time during the decoded tokens / (their wall time x threads):
 // below 1 means our threads were waiting for a CPU (or for each other). decode_cpu_efficiency =
 // (pass CPU-seconds per byte) / (decode CPU-seconds per weight byte): insensitive to preemption.
@@ -63,6 +66,7 @@ double median(std::vector<double> v) {
 }
 
 struct Opts {
+  bool no_mmap = false;
   std::string model, kv = "bf16";
   int64_t prompt = 128, decode = 16, bw_mib = 512, warm_decode = 8;
   bool json = false;
@@ -77,12 +81,15 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--bandwidth-mib", o->bw_mib, "Buffer for the bandwidth measurement (default 512 MiB)");
   app.add_option("--warmup-decode-tokens", o->warm_decode, "Untimed decode steps before the timed ones (default 8)");
   app.add_flag("--json", o->json, "Machine-readable output");
+  mixq::cli::add_no_mmap_flag(app, o->no_mmap);
   return [o]() -> int {
     using namespace mixq;
     using clock = std::chrono::steady_clock;
     if (o->prompt < 1 || o->decode < 1) fail("bench: --prompt-tokens and --decode-tokens must be >= 1");
     if (o->warm_decode < 0) fail("bench: --warmup-decode-tokens must be >= 0");
-    Model m(o->model);
+    const auto load0 = clock::now();
+    Model m(o->model, o->no_mmap ? Residency::Ram : Residency::Mapped);
+    const double load_s = std::chrono::duration<double>(clock::now() - load0).count();
     const int64_t V = m.vocab();
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> tok(0, int32_t(V - 1));
@@ -210,6 +217,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_median_roofline_fraction", median_roofline},
                        {"bandwidth_pass_streams_per_thread", kernels::kStreamsPerThread},
                        {"decode_phase_seconds_per_token", phase_s}, {"decode_phase_bytes_per_token", phase_b},
+                       {"weights_in_ram", o->no_mmap}, {"weights_huge_page_bytes", m.checkpoint().huge_page_bytes()},
+                       {"load_seconds", load_s}, {"bandwidth_pass_huge_page_bytes", probe.huge_page_bytes()},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
                        {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff},
                        {"decode_page_faults_per_token", double(decode_faults) / double(o->decode)}, {"load_average_1min", load[0]}};
@@ -217,11 +226,15 @@ mixq::cli::RunFn setup(CLI::App& app) {
     } else {
       fmt::print("model:      {} ({})\n", o->model, m.describe());
       fmt::print("machine:    {} threads, ISA {}\n", ThreadPool::global().size(), kernels::matmul_target_name());
+      fmt::print("weights:    {} ({:.2f} s to load{})\n", o->no_mmap ? "read into RAM (--no-mmap)" : "mapped", load_s,
+                 o->no_mmap ? fmt::format(", {:.0f} of {:.0f} MB in 2 MB huge pages", m.checkpoint().huge_page_bytes() / 1e6,
+                                          m.checkpoint().tensor_bytes() / 1e6)
+                            : "");
       fmt::print("prefill:    {} tokens in {:.3f} s = {:.1f} tok/s\n", o->prompt, prefill_s, pre_tps);
       fmt::print("decode:     {} tokens in {:.3f} s = {:.2f} tok/s (batch 1, KV {})\n", o->decode, decode_s, dec_tps, o->kv);
       fmt::print("weights/token: {:.2f} MB read per decoded token\n", double(bpt) / 1e6);
-      fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer, {} streams per thread; one pass before each token + 5 after)\n",
-                 bw / 1e9, o->bw_mib, kernels::kStreamsPerThread);
+      fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer, {:.0f}% in 2 MB huge pages, {} streams per thread; one pass before each token + 5 after)\n",
+                 bw / 1e9, o->bw_mib, 100.0 * double(probe.huge_page_bytes()) / double(probe.bytes()), kernels::kStreamsPerThread);
       fmt::print("roofline:   {:.1f}% mean decode / best pass ({:.2f} tok/s possible)\n", 100 * roofline, bw / double(bpt));
       fmt::print("            {:.1f}% median of each token / the pass right before it ({} of {} passes ran on all threads)\n",
                  100 * paired_median, paired.size(), tok_s.size());

@@ -21,6 +21,14 @@ struct Command {
 
 std::vector<Command>& registry();
 
+// --no-mmap, shared by the commands that run the engine: the model's shards are read into RAM
+// backed by 2 MB huge pages instead of being mapped (io/mapped_file.h). Adds the flag to `app`.
+inline void add_no_mmap_flag(CLI::App& app, bool& no_mmap) {
+  app.add_flag("--no-mmap", no_mmap,
+               "Read the weights into RAM backed by 2 MB huge pages instead of mapping the files: slower load, "
+               "RAM = checkpoint size, faster decode (fewer page walks)");
+}
+
 struct Registrar {
   Registrar(std::string name, std::string help, SetupFn setup) {
     registry().push_back({std::move(name), std::move(help), std::move(setup)});

@@ -10,6 +10,12 @@
 
 namespace mixq {
 
+uint64_t Checkpoint::huge_page_bytes() const {
+  uint64_t b = 0;
+  for (const auto& s : shards_) b += s->mapped().huge_page_bytes();
+  return b;
+}
+
 std::string path_join(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   return a.back() == '/' ? a + b : a + "/" + b;
@@ -30,7 +36,7 @@ std::vector<std::string> list_safetensors(const std::string& dir) {
 }
 }  // namespace
 
-Checkpoint::Checkpoint(const std::string& path) {
+Checkpoint::Checkpoint(const std::string& path, Residency residency) {
   std::vector<std::string> files;
   std::map<std::string, std::string> index_map;  // from the index, if any
   std::string index_path;
@@ -74,7 +80,7 @@ Checkpoint::Checkpoint(const std::string& path) {
   }
 
   for (const auto& f : files) {
-    shards_.push_back(std::make_unique<SafetensorsFile>(path_join(dir_, f)));
+    shards_.push_back(std::make_unique<SafetensorsFile>(path_join(dir_, f), residency));
     const auto& sf = *shards_.back();
     for (const auto& t : sf.tensors()) {
       if (where_.count(t.name))

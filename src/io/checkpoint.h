@@ -15,7 +15,8 @@ namespace mixq {
 class Checkpoint {
  public:
   // `path` is a directory or one .safetensors file. Every shard header is validated on open.
-  explicit Checkpoint(const std::string& path);
+  // Residency::Ram reads every shard into huge-page RAM instead of mapping it (io/mapped_file.h).
+  explicit Checkpoint(const std::string& path, Residency residency = Residency::Mapped);
 
   const std::string& dir() const { return dir_; }
   bool has_config() const;
@@ -30,6 +31,7 @@ class Checkpoint {
   const std::vector<std::unique_ptr<SafetensorsFile>>& shards() const { return shards_; }
   size_t tensor_count() const { return where_.size(); }
   uint64_t tensor_bytes() const;  // sum of all tensors' bytes
+  uint64_t huge_page_bytes() const;  // shard bytes held in huge pages (Residency::Ram), else 0
 
  private:
   std::string dir_;

@@ -12,7 +12,7 @@
 
 namespace mixq {
 
-MappedFile::MappedFile(const std::string& path) : path_(path) {
+MappedFile::MappedFile(const std::string& path, Residency residency) : path_(path), residency_(residency) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
   struct stat st;
@@ -21,6 +21,25 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     fail("{}: not a regular file", path);
   }
   size_ = size_t(st.st_size);
+  fd_ = fd;
+  if (size_ > 0 && residency == Residency::Ram) {
+    // Read with pread into huge-page memory: no page of the file is mapped.
+    try {
+      ram_ = HugePageBuffer(size_);
+    } catch (const InputError& e) {
+      ::close(fd_);
+      fail("{}: to hold it in RAM (--no-mmap): {}", path, e.what());
+    }
+    try {
+      read(0, size_, ram_.data());
+    } catch (...) {
+      ::close(fd_);
+      throw;
+    }
+    ram_.make_read_only();  // like the mapping
+    data_ = ram_.data();
+    return;
+  }
   if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
@@ -29,13 +48,14 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     }
     data_ = static_cast<const uint8_t*>(p);
   }
-  fd_ = fd;
 }
 
 MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ && residency_ == Residency::Mapped) ::munmap(const_cast<uint8_t*>(data_), size_);
   if (fd_ >= 0) ::close(fd_);
 }
+
+size_t MappedFile::huge_page_bytes() const { return ram_.huge_page_bytes(); }
 
 void MappedFile::read(size_t off, size_t len, void* dst) const {
   MIXQ_ASSERT(off <= size_ && len <= size_ - off);

@@ -1,5 +1,10 @@
 // Read-only mmap of a whole file. Pages are faulted in on demand, so "opening" a 5 GB shard costs
-// nothing until tensors are touched. The descriptor stays open for pread(): a single streaming pass
+// nothing until tensors are touched. Or, with Residency::Ram, the whole file read once into
+// anonymous memory advised as 2 MB transparent huge pages (mixq's --no-mmap): the load reads
+// every byte and the process holds the file's size in RAM, but a weight streamed at decode then
+// crosses a page boundary every 2 MB instead of every 4 KB. In this VM a 4 KB page walk costs
+// about as much as streaming the page (nested paging), and the decode experts phase of a BF16
+// model ran 9.5-10.7 ms in huge pages against 13.7-15.0 ms mapped (docs/perf-engine.md). The descriptor stays open for pread(): a single streaming pass
 // that copies into a reused buffer avoids mapping every 4 KiB page (page-table population costs
 // ~2 us/page in a VM, see docs/perf-io.md), so it is the faster way to read a tensor once.
 #pragma once
@@ -7,11 +12,16 @@
 #include <cstdint>
 #include <string>
 
+#include "util/huge_page_buffer.h"
+
 namespace mixq {
+
+enum class Residency { Mapped, Ram };
 
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path);  // InputError when it cannot be opened
+  // InputError when it cannot be opened (or read, for Ram).
+  explicit MappedFile(const std::string& path, Residency residency = Residency::Mapped);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -19,6 +29,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  Residency residency() const { return residency_; }
+  // Bytes of data() backed by huge pages right now (from /proc/self/smaps; 0 when mapped, or when
+  // the kernel had none to give).
+  size_t huge_page_bytes() const;
   // Tell the kernel a range will be read soon / is no longer needed (streaming passes).
   void will_need(size_t offset, size_t len) const;
   void dont_need(size_t offset, size_t len) const;
@@ -27,8 +41,10 @@ class MappedFile {
 
  private:
   std::string path_;
+  Residency residency_ = Residency::Mapped;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  HugePageBuffer ram_;  // Residency::Ram: the file's bytes (data_ points here)
   int fd_ = -1;
 };
 

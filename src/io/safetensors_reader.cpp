@@ -118,7 +118,8 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* data, size_t size, con
   return h;
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : file_(std::make_unique<MappedFile>(path)) {
+SafetensorsFile::SafetensorsFile(const std::string& path, Residency residency)
+    : file_(std::make_unique<MappedFile>(path, residency)) {
   header_ = parse_safetensors_header(file_->data(), file_->size(), path);
   for (size_t i = 0; i < header_.tensors.size(); ++i) index_[header_.tensors[i].name] = i;
 }

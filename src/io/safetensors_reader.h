@@ -38,7 +38,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* data, size_t size, con
 
 class SafetensorsFile {
  public:
-  explicit SafetensorsFile(const std::string& path);
+  explicit SafetensorsFile(const std::string& path, Residency residency = Residency::Mapped);
 
   const std::string& path() const { return file_->path(); }
   const std::vector<TensorInfo>& tensors() const { return header_.tensors; }

@@ -39,8 +39,8 @@ std::vector<float> load_vector(const Checkpoint& ck, const std::string& name, in
 
 }  // namespace
 
-Model::Model(const std::string& dir) {
-  ck_ = std::make_unique<Checkpoint>(dir);
+Model::Model(const std::string& dir, Residency residency) {
+  ck_ = std::make_unique<Checkpoint>(dir, residency);
   if (!ck_->has_config()) fail("{}: no config.json", dir);
   cfg_ = load_minimax_m2_config(ck_->config_path());
   const auto& c = cfg_;

@@ -39,7 +39,10 @@ struct ForwardOptions {
 
 class Model {
  public:
-  explicit Model(const std::string& dir);  // a checkpoint directory with config.json
+  // A checkpoint directory with config.json. Residency::Ram (the CLI's --no-mmap) reads the
+  // shards into huge-page RAM instead of mapping them: slower to load, faster to decode
+  // (io/mapped_file.h).
+  explicit Model(const std::string& dir, Residency residency = Residency::Mapped);
 
   const MiniMaxM2Config& config() const { return cfg_; }
   const Checkpoint& checkpoint() const { return *ck_; }

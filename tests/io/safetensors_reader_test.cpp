@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "io/checkpoint.h"
+#include "io/mapped_file.h"
 #include "io_test_util.h"
 
 using namespace mixq;
@@ -145,4 +146,25 @@ TEST(SafetensorsFile, ViewsAreZeroCopyIntoTheMapping) {
   EXPECT_THROW(SafetensorsFile{dir + "/missing.safetensors"}, InputError);
   EXPECT_THROW(SafetensorsFile{dir}, InputError);  // a directory is not a file
   std::filesystem::remove_all(dir);
+}
+
+// Residency::Ram holds the same bytes as the mapping, read-only; a file that cannot be read is
+// one InputError naming it.
+TEST(MappedFileRam, SameBytesAsTheMapping) {
+  const std::string path = std::string(MIXQ_SOURCE_DIR) + "/models/tiny-minimax-m2/model.safetensors";
+  MappedFile mapped(path), ram(path, Residency::Ram);
+  ASSERT_EQ(ram.size(), mapped.size());
+  EXPECT_EQ(std::memcmp(ram.data(), mapped.data(), mapped.size()), 0);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(ram.data()) % (uintptr_t(2) << 20), 0u) << "2 MB aligned";
+  EXPECT_EQ(ram.residency(), Residency::Ram);
+  EXPECT_EQ(mapped.huge_page_bytes(), 0u);
+  EXPECT_LE(ram.huge_page_bytes(), ram.size() + (size_t(4) << 20));
+  SafetensorsFile f(path, Residency::Ram);
+  EXPECT_FALSE(f.tensors().empty());
+  try {
+    MappedFile missing("/nonexistent/x.safetensors", Residency::Ram);
+    ADD_FAILURE() << "opened a missing file";
+  } catch (const InputError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("/nonexistent/x.safetensors"));
+  }
 }

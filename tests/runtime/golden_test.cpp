@@ -71,6 +71,23 @@ TEST(Golden, LogitsOfEveryPositionMatchReference) {
   }
 }
 
+// --no-mmap (Residency::Ram): the same bytes in huge-page RAM, so bit-identical logits.
+TEST(Golden, WeightsReadIntoRamGiveIdenticalLogits) {
+  const Model& mapped = tiny();
+  const Model ram(kModel, Residency::Ram);
+  EXPECT_EQ(ram.checkpoint().tensor_bytes(), mapped.checkpoint().tensor_bytes());
+  EXPECT_LE(ram.checkpoint().huge_page_bytes(), ram.checkpoint().tensor_bytes() + (uint64_t(4) << 20));
+  EXPECT_EQ(mapped.checkpoint().huge_page_bytes(), 0u);
+  auto inputs = read_json(kGolden + "/inputs.json");
+  std::vector<int32_t> ids = inputs["input1"]["ids"].get<std::vector<int32_t>>();
+  const int64_t T = int64_t(ids.size()), V = mapped.vocab();
+  std::vector<float> a(size_t(T * V)), b(size_t(T * V));
+  KvCache ca(mapped.config(), T, kernels::KvType::F32), cb(ram.config(), T, kernels::KvType::F32);
+  mapped.forward(ids.data(), T, ca, a.data(), nullptr);
+  ram.forward(ids.data(), T, cb, b.data(), nullptr);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << i;
+}
+
 TEST(Golden, IncrementalDecodeWithSmallChunksMatchesOneShot) {
   // Chunked prefill + token-by-token decode through the cache == the full pass.
   const Model& m = tiny();

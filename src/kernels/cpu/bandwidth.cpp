@@ -60,11 +60,13 @@ HWY_EXPORT(StreamSum);
 
 float stream_sum(const float* p, int64_t n) { return HWY_DYNAMIC_DISPATCH(StreamSum)(p, n); }
 
-ReadBandwidthProbe::ReadBandwidthProbe(uint64_t bytes)
-    : bytes_(bytes / 4 * 4), buf_(size_t(bytes / 4), 1.0f) {}  // touched: pages resident before timing
+ReadBandwidthProbe::ReadBandwidthProbe(uint64_t bytes) : bytes_(bytes / 4 * 4), buf_(size_t(bytes / 4 * 4)) {
+  float* f = reinterpret_cast<float*>(buf_.data());
+  std::fill(f, f + bytes_ / 4, 1.0f);  // touched: pages resident before timing
+}
 
 double ReadBandwidthProbe::pass() {
-  const int64_t n = int64_t(buf_.size());
+  const int64_t n = int64_t(bytes_ / 4);
   auto& pool = ThreadPool::global();
   const size_t parts = pool.size();
   std::vector<float> partial(parts, 0.f);
@@ -73,7 +75,7 @@ double ReadBandwidthProbe::pass() {
   pool.parallel_for(parts, 1, [&](size_t b, size_t e, size_t tid) {
     for (size_t p = b; p < e; ++p) {
       const int64_t lo = n * int64_t(p) / int64_t(parts), hi = n * int64_t(p + 1) / int64_t(parts);
-      partial[p] = stream_sum(buf_.data() + lo, hi - lo);
+      partial[p] = stream_sum(data() + lo, hi - lo);
       ran_on[p] = tid;
     }
   });

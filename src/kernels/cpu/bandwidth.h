@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/huge_page_buffer.h"
+
 namespace mixq::kernels {
 
 struct BandwidthResult {
@@ -25,6 +27,7 @@ class ReadBandwidthProbe {
   explicit ReadBandwidthProbe(uint64_t bytes);
   double pass();  // one timed pass over the whole buffer, split over the pool threads: bytes/s
   uint64_t bytes() const { return bytes_; }
+  size_t huge_page_bytes() const { return buf_.huge_page_bytes(); }
   // How many pool threads the last pass actually ran on. The pool hands parts to whichever thread
   // is free, so on a loaded machine one thread may stream every part: that pass measures
   // single-thread bandwidth and must not be paired with a two-thread decode.
@@ -33,7 +36,8 @@ class ReadBandwidthProbe {
  private:
   uint64_t bytes_;
   int last_threads_ = 0;
-  std::vector<float> buf_;
+  HugePageBuffer buf_;  // huge pages, as the weights with --no-mmap: one page walk per 2 MB
+  const float* data() const { return reinterpret_cast<const float*>(buf_.data()); }
 };
 
 // Read streams per thread in a pass: the sub-slices read side by side (bandwidth.cpp says why 4).
