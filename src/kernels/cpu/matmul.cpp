@@ -36,6 +36,17 @@ constexpr int64_t kTokBlock = 32;
 // (each stream trains its own hardware prefetcher) than 4: measured 83-87 % of a plain streaming
 // sum per core vs 65 % for 4 rows (docs/perf-engine.md); a software prefetch on top only hurt.
 constexpr int kRowTileDecode = 8;
+// BF16 decode: 16 rows side by side (Bf16DecodeTile), each row's stream prefetched
+// kBf16DecodePrefetch bytes ahead, running on into the same row of the next tile near the end of
+// the row (rows are contiguous, so "past the end of row r" would be row r + 1, already being read).
+// Stand-alone expert-shaped decode (8 of 32 experts, w1/w3 1536x3072, w2 3072x1536, 2 threads,
+// weights in 2 MB pages), GB/s over 5 alternating trials: 8 rows 48-50, 16 rows 46-54, 16 rows +
+// this prefetch at 256 B 56-63, 512 B 50-63, 768 B 47-60; 24 or 32 rows 37-47; a 4-stream read
+// loop 83-87 in the same trials. In `mixq bench --no-mmap` (BF16 model at real widths, paired
+// roofline): 8 rows 58-59 %, 16 rows + 256 B 69-70 %, + 512 B 73-83 %, + 1024 B 83-84 %, no
+// prefetch 60 %. Mapped (4 KB pages) 16 rows was level with or above 8 in 5 of 6 runs.
+constexpr int kBf16RowTileDecode = 16;
+constexpr int64_t kBf16DecodePrefetch = 512;
 constexpr int kRowTilePrefill = 6;  // BF16, more than one token (see MatmulBf16)
 
 // The register tiles index small arrays (acc[MT][NR], w[NR]) with constant-trip loops. At -O2 GCC
@@ -218,6 +229,45 @@ HWY_INLINE void Bf16PairTile(const uint16_t* const* rows, int64_t K, const float
     }
 }
 
+// Batch 1: NR row streams, each row loaded, split and multiplied as soon as it arrives (the
+// generic tile loads all NR rows first, which needs 3 x NR registers). Per row the same FMAs in the
+// same order as Bf16PairTile<1, NR>: results are identical whichever tile a row falls in.
+// `W` is the tile's first row; rows are K apart. `last`: rows past the tile are not the caller's
+// (no prefetch into them).
+template <int NR>
+HWY_INLINE void Bf16DecodeTile(const uint16_t* W, int64_t K, const float* Xp, float* Y, bool last) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const auto hi_mask = hn::Set(du, 0xFFFF0000u);
+  constexpr int64_t pf = kBf16DecodePrefetch / 2;  // in elements
+  VF acc[NR];
+  MIXQ_UNROLL for (int r = 0; r < NR; ++r) acc[r] = hn::Zero(df);
+  int64_t k = 0;
+  for (; k + 2 * L <= K; k += 2 * L) {
+    const VF xe = hn::LoadU(df, Xp + k);
+    const VF xo = hn::LoadU(df, Xp + k + L);
+    // Prefetch target: the same row further on, or near the row's end the same row of the next
+    // tile (row r + NR), where this stream continues.
+    const int64_t o = k + pf;
+    const uint16_t* pfbase = o < K ? W + o : (last ? nullptr : W + NR * K + (o - K));
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
+      if (pfbase) __builtin_prefetch(pfbase + r * K, 0, 3);
+      auto v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(W + r * K + k));
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+      asm volatile("" : "+v"(v.raw));  // one load per weight vector (see Bf16PairTile)
+#endif
+      acc[r] = hn::MulAdd(hn::BitCast(df, hn::ShiftLeft<16>(v)), xe, acc[r]);
+      acc[r] = hn::MulAdd(hn::BitCast(df, hn::And(v, hi_mask)), xo, acc[r]);
+    }
+  }
+  MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
+    float s = hn::GetLane(hn::SumOfLanes(df, acc[r]));
+    for (int64_t kk = k; kk < K; ++kk) s += Xp[kk] * bf16_to_f32(W[r * K + kk]);
+    Y[r] = s;
+  }
+}
+
 template <int NR>
 HWY_INLINE void Bf16PairTokLoop(const uint16_t* const* rows, int64_t K, const float* Xp, int64_t mb, int64_t ldxp,
                                 float* Y, int64_t ldy, const uint8_t* pf) {
@@ -264,13 +314,10 @@ void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
     if (mb == 1) {
-      // Decode: 8 row streams, no software prefetch (see kRowTileDecode). Every row's dot product
-      // is the same single-accumulator sum whatever the tile, so results do not depend on it.
-      for (; n + kRowTileDecode <= n1; n += kRowTileDecode) {
-        const uint16_t* rows[kRowTileDecode];
-        MIXQ_UNROLL for (int r = 0; r < kRowTileDecode; ++r) rows[r] = W + (n + r) * K;
-        Bf16PairTile<1, kRowTileDecode>(rows, K, xp.data(), K, Yb + n, ldy, nullptr);
-      }
+      // Decode: 16 row streams with a per-row prefetch (see kBf16RowTileDecode). Every row's dot
+      // product is the same single-accumulator sum whatever the tile, so results do not depend on it.
+      for (; n + kBf16RowTileDecode <= n1; n += kBf16RowTileDecode)
+        Bf16DecodeTile<kBf16RowTileDecode>(W + n * K, K, xp.data(), Yb + n, n + 2 * kBf16RowTileDecode > n1);
     } else {
       // Prefill: 4 tokens x 6 rows. Single-thread GFLOP per CPU-second at M = 32, K = 3072
       // (engine_kernels_bench BM_Bf16/32): 4x6 110-123, 4x4 104-110, 5x4 106-108, 6x3 63-65,
@@ -645,7 +692,9 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace mixq::kernels {
 namespace {
-constexpr int64_t kRowTileOuter = 8;  // = kRowTileDecode (a multiple of kRowTile): thread chunks start on a tile boundary
+// Thread chunks start on a multiple of this: the largest decode tile (kBf16RowTileDecode; a
+// multiple of every other row tile), so a chunk boundary never splits a tile.
+constexpr int64_t kRowTileOuter = 16;
 }
 HWY_EXPORT(MatmulF32);
 HWY_EXPORT(MatmulBf16);
