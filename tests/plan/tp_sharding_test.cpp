@@ -109,5 +109,7 @@ TEST(TpSharding, RankBytesFollowVllmSharding) {
   const ParallelLayout p16 = tp(16);
   const ShardShape s16 = shard_shape(m27(), p16);
   for (const auto& m : inv.modules)
-    if (m.role == Role::KProj) EXPECT_EQ(rank_bytes(m, m27(), s16, p16), 128ull * 3072 * 2);
+    if (m.role == Role::KProj) {
+      EXPECT_EQ(rank_bytes(m, m27(), s16, p16), 128ull * 3072 * 2);
+    }
 }

@@ -63,7 +63,9 @@ void check_values(const std::string& src_dir, const std::string& out_dir, bool f
     } else {
       std::vector<float> d = o.dequantize();
       EXPECT_EQ(d, ref) << e.module;
-      if (s.format == WeightFormat::Dense) EXPECT_EQ(std::memcmp(o.weight.data, s.weight.data, s.weight.nbytes), 0);
+      if (s.format == WeightFormat::Dense) {
+        EXPECT_EQ(std::memcmp(o.weight.data, s.weight.data, s.weight.nbytes), 0);
+      }
       ++exact;
     }
   }
