@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/matmul_int4_vnni.h"
 #include "util/dtype.h"
+#include "util/huge_page_buffer.h"
 
 namespace {
 using namespace mixq::kernels;
@@ -31,27 +33,43 @@ double bandwidth() {
   return bw;
 }
 
+// The weights sit in 2 MB huge pages, as with `mixq bench --no-mmap` and as the bandwidth probe's
+// buffer (util/huge_page_buffer.h); MIXQ_BENCH_SMALL_PAGES=1 puts them in ordinary 4 KB pages (what
+// the ggml harness's malloc'd buffers get, for a like-for-like ratio).
 struct Experts {
   int64_t out, in, E;
   uint64_t per;  // bytes per expert: nibbles + bf16 scales
-  std::vector<uint32_t> packed;
-  std::vector<uint16_t> scales;
+  mixq::HugePageBuffer huge_packed, huge_scales;
+  std::vector<uint32_t> small_packed;
+  std::vector<uint16_t> small_scales;
+  uint32_t* packed = nullptr;
+  uint16_t* scales = nullptr;
   std::vector<float> x, y;
   Experts(int64_t o, int64_t i, uint64_t total) : out(o), in(i) {
     per = uint64_t(out * in / 2 + out * in / 32 * 2);
     E = int64_t((total + per - 1) / per);
     std::mt19937 g(2);
-    packed.resize(size_t(E * out * in / 8));
-    for (auto& w : packed) w = uint32_t(g());
+    const size_t nw = size_t(E * out * in / 8), ns = size_t(E * out * in / 32);
+    if (std::getenv("MIXQ_BENCH_SMALL_PAGES")) {
+      small_packed.resize(nw);
+      small_scales.resize(ns);
+      packed = small_packed.data();
+      scales = small_scales.data();
+    } else {
+      huge_packed = mixq::HugePageBuffer(nw * 4);
+      huge_scales = mixq::HugePageBuffer(ns * 2);
+      packed = reinterpret_cast<uint32_t*>(huge_packed.data());
+      scales = reinterpret_cast<uint16_t*>(huge_scales.data());
+    }
+    for (size_t i = 0; i < nw; ++i) packed[i] = uint32_t(g());
     std::normal_distribution<float> nd(0.f, 1.f);
-    scales.resize(size_t(E * out * in / 32));
-    for (auto& s : scales) s = mixq::f32_to_bf16(0.01f + 0.001f * nd(g));
+    for (size_t i = 0; i < ns; ++i) scales[i] = mixq::f32_to_bf16(0.01f + 0.001f * nd(g));
     x.resize(size_t(in));
     for (auto& v : x) v = nd(g);
     y.resize(size_t(out));
   }
   Int4Matrix matrix(int64_t e) const {
-    return {packed.data() + e * out * in / 8, scales.data() + e * out * in / 32, ScaleType::BF16, out, in, 32};
+    return {packed + e * out * in / 8, scales + e * out * in / 32, ScaleType::BF16, out, in, 32};
   }
 };
 

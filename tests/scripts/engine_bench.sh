@@ -61,9 +61,20 @@ assert sum(pb.values()) == j['decode_weight_bytes_per_token'], (sum(pb.values())
 mean_t = sum(j['decode_token_seconds']) / n
 assert abs(sum(ps.values()) - mean_t) <= 1e-6 * mean_t + 1e-9, (sum(ps.values()), mean_t)
 assert ps['qkv_proj'] > 0 and ps['experts'] > 0 and ps['lm_head'] > 0
+# mapped weights (the default): nothing in huge pages, loading is only the mapping
+assert j['weights_in_ram'] is False and j['weights_huge_page_bytes'] == 0 and j['load_seconds'] >= 0
+assert 0 <= j['bandwidth_pass_huge_page_bytes'] <= 64 * 2**20 + 4 * 2**20
 assert j['decode_cpu_share'] > 0 and j['decode_cpu_efficiency'] > 0
 # Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.
 assert j['measured_fma_peak_flops_per_second'] > 1e9, j['measured_fma_peak_flops_per_second']
+PY
+# --no-mmap: the weights read into RAM; huge pages are advice, so only bound their count
+"$MIXQ" bench --model "$MODEL" --prompt-tokens 4 --decode-tokens 2 --bandwidth-mib 16 --no-mmap --json > "$T/r.json"
+/usr/bin/python3 - "$T/r.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j['weights_in_ram'] is True and j['decode_tokens_per_second'] > 0
+assert 0 <= j['weights_huge_page_bytes'] <= 64 * 2**20, j['weights_huge_page_bytes']
 PY
 set +e
 err=$("$MIXQ" bench --model "$MODEL" --prompt-tokens 0 2>&1 >/dev/null); rc=$?
