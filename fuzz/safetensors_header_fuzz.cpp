@@ -1,6 +1,6 @@
 // libFuzzer target over the safetensors header parser: any byte string must either parse or raise
 // InputError, never crash, hang or read out of bounds (ASan/UBSan are on).
-// fuzz-sources: src/io/safetensors_reader.cpp src/io/mapped_file.cpp src/io/tensor_view.cpp src/util/dtype.cpp src/util/error.cpp
+// fuzz-sources: src/io/safetensors_reader.cpp src/io/mapped_file.cpp src/io/tensor_view.cpp src/util/dtype.cpp src/util/error.cpp src/util/huge_page_buffer.cpp
 #include <cstddef>
 #include <cstdint>
 

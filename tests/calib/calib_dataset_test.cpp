@@ -244,7 +244,9 @@ TEST(CalibTokenize, DefaultSetThroughTheTinyModelsTokenizerAndTemplate) {
       EXPECT_NE(prompt.find("]~b]ai"), std::string::npos);
       EXPECT_EQ(toks[i].ids, text::encode_prompt(*tk, prompt));
     }
-    if (samples[i].source == "long_context") EXPECT_TRUE(toks[i].truncated) << i;
+    if (samples[i].source == "long_context") {
+      EXPECT_TRUE(toks[i].truncated) << i;
+    }
   }
   std::printf("default calibration set: %zu samples, %lld tokens, %lld truncated at %lld\n", toks.size(),
               (long long)total, (long long)truncated, (long long)spec.max_seq_length);
