@@ -179,6 +179,7 @@ void prep_token(const float* x, int64_t K, Chunk* out) {
 // scale sbase[c] + idx[i].
 struct Ctx {
   int64_t nch = 0;
+  int64_t row_bytes = 0;  // packed bytes per row
   int64_t tail_words = 0;  // words in a partial last chunk (0: K % 128 == 0)
   std::vector<int32_t> sbase;
   std::vector<uint8_t> smask;
@@ -202,7 +203,20 @@ inline __m512 lane_scales(const uint8_t* srow, int32_t sbase, __mmask8 sm, const
 #define MIXQ_UNROLL _Pragma("GCC unroll 16")
 
 // MT tokens x NR rows. rows[r]: packed row; srow[r]: its scales; xt[t]: token t's chunks.
-// pf: linear prefetch pointer kPrefetchTiles row tiles ahead (nullptr: none).
+// pf: linear prefetch pointer kPrefetchTiles row tiles ahead (nullptr: none). With pf, each row's
+// own stream is also prefetched kRowPrefetch bytes ahead, running on into the same row of the next
+// tile near the row's end (rows are contiguous; the next tile is inside the call when pf is set).
+// Software prefetch: kPrefetchTiles 4-row tiles ahead on a linear pointer (a tile is 6 KB at
+// K = 3072) plus kRowPrefetch bytes ahead on each row, both into L1 (T0). Measured on 64
+// cold 1536x3072 experts (170 MB), 2 threads. In 4 KB pages, 9 alternating trials in a noisy hour:
+// 2 tiles into L2 (the first setting) 35-47 GB/s; 2 tiles T0 40-52; 3 T0 45-53; 4 T0 43-52 (best
+// or level in 8 of 9); 6 T0 44-53; 4 into L3 41-52; none 23-26. In 2 MB pages, 4 trials: 4 tiles
+// 38-45; 2 tiles + rows 256 B 44-47; 1 tile + rows 256 B 44-48; rows alone (256-1024 B) 28-40;
+// 8-row tiles 26-34. Then this kernel against the 4-tile one, 8 alternating trials: mean 40.0
+// vs 38.8 GB/s (a small gain; the kernel is near its limit here, docs/perf-engine.md round 3).
+constexpr int64_t kPrefetchTiles = 2;
+constexpr int64_t kRowPrefetch = 256;
+
 template <int MT, int NR, bool kBf16>
 void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* const* xt, const Ctx& cx,
           float* Y, int64_t ldy, const char* pf) {
@@ -215,6 +229,9 @@ void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* 
     if (pf) {
       MIXQ_UNROLL for (int l = 0; l < NR; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T0);
       pf += 64 * NR;
+      const int64_t o = 64 * c + kRowPrefetch, rb = cx.row_bytes;
+      const int64_t off = o < rb ? o : NR * rb + (o - rb);
+      MIXQ_UNROLL for (int r = 0; r < NR; ++r) _mm_prefetch(reinterpret_cast<const char*>(rows[r]) + off, _MM_HINT_T0);
     }
     const bool part = cx.tail_words != 0 && c == cx.nch - 1;
     const int32_t sb = cx.sbase[size_t(c)];
@@ -256,12 +273,6 @@ void tile_tokens(int64_t mb, const uint32_t* const* rows, const uint8_t* const* 
   }
 }
 
-// Software prefetch distance in 4-row tiles (24 KB of weights at K = 3072) and into L1 (T0).
-// Measured on 64 cold 1536x3072 experts (170 MB), 2 threads, 9 alternating trials in a noisy hour:
-// 2 tiles into L2 (the old setting) 35-47 GB/s; 2 tiles T0 40-52; 3 T0 45-53; 4 T0 43-52 (best or
-// level in 8 of 9); 6 T0 44-53; 4 into L3 41-52; 6 into L3 37-52; none 23-26.
-constexpr int64_t kPrefetchTiles = 4;
-
 // Rows [n0, n1) of Y for the M prepared tokens xt[0..M) (any M: blocks of kTokBlock).
 template <bool kBf16>
 void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
@@ -271,6 +282,7 @@ void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64
   const int64_t ssize = kBf16 ? 2 : 4;
   thread_local Ctx cx;
   cx.nch = (K + 127) / 128;
+  cx.row_bytes = wpr * 4;
   cx.tail_words = (K % 128) / 8;
   const int64_t per = G <= 128 ? 128 / G : 1;  // scales per chunk
   cx.sbase.resize(size_t(cx.nch));
