@@ -207,7 +207,9 @@ TEST(CalibSpec, BadSpecsNameTheField) {
   for (auto& c : cases) {
     const std::string err = parse_error(c.yaml);
     EXPECT_NE(err.find(c.needle), std::string::npos) << "yaml:\n" << c.yaml << "\nerror: " << err;
-    if (!err.empty()) EXPECT_NE(err.find("t.yaml"), std::string::npos) << err;
+    if (!err.empty()) {
+      EXPECT_NE(err.find("t.yaml"), std::string::npos) << err;
+    }
   }
 }
 
