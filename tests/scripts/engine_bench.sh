@@ -76,6 +76,11 @@ j = json.load(open(sys.argv[1]))
 assert j['weights_in_ram'] is True and j['decode_tokens_per_second'] > 0
 assert 0 <= j['weights_huge_page_bytes'] <= 64 * 2**20, j['weights_huge_page_bytes']
 PY
+# bench/decode_roofline.sh (the repeated-run summary the docs quote) runs and summarises
+MIXQ_BENCH_ARGS="--prompt-tokens 4 --decode-tokens 2 --bandwidth-mib 16" \
+  bash "$MIXQ_SOURCE_DIR/bench/decode_roofline.sh" --runs 2 --mixq "$MIXQ" "$MODEL" > "$T/roof.txt"
+grep -q "median over runs" "$T/roof.txt" || { cat "$T/roof.txt"; echo "decode_roofline.sh: no summary" >&2; exit 1; }
+[ "$(grep -cE '^ +[12] ' "$T/roof.txt")" -eq 2 ] || { cat "$T/roof.txt"; echo "decode_roofline.sh: want 2 run lines" >&2; exit 1; }
 set +e
 err=$("$MIXQ" bench --model "$MODEL" --prompt-tokens 0 2>&1 >/dev/null); rc=$?
 set -e
