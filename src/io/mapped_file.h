@@ -1,11 +1,10 @@
 // Read-only mmap of a whole file. Pages are faulted in on demand, so "opening" a 5 GB shard costs
-// nothing until tensors are touched. Or, with Residency::Ram, the whole file read once into
-// anonymous memory advised as 2 MB transparent huge pages (mixq's --no-mmap): the load reads
-// every byte and the process holds the file's size in RAM, but a weight streamed at decode then
-// crosses a page boundary every 2 MB instead of every 4 KB. In this VM a 4 KB page walk costs
-// about as much as streaming the page (nested paging), and the decode experts phase of a BF16
-// model ran 9.5-10.7 ms in huge pages against 13.7-15.0 ms mapped (docs/perf-engine.md). The descriptor stays open for pread(): a single streaming pass
-// that copies into a reused buffer avoids mapping every 4 KiB page (page-table population costs
+// nothing until tensors are touched. Or, with Residency::Ram (mixq's --no-mmap), the whole file
+// read once into a HugePageBuffer (util/huge_page_buffer.h says why): the load reads every byte
+// and the process holds the file's size in RAM, but decode then streams its weights with a page
+// walk every 2 MB instead of every 4 KB (the BF16 experts phase: 9.5-10.7 ms against 13.7-15.0 ms
+// mapped, docs/perf-engine.md round 3). The descriptor stays open for pread(): a single streaming
+// pass that copies into a reused buffer avoids mapping every 4 KiB page (page-table population costs
 // ~2 us/page in a VM, see docs/perf-io.md), so it is the faster way to read a tensor once.
 #pragma once
 #include <cstddef>

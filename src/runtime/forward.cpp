@@ -240,8 +240,8 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
     if (obs) obs->expert_input(l, e, v.data(), &xs[base[e] * H], int64_t(v.size()), H);
   }
 
-  // (expert, row-chunk) tasks, about 4 per thread in all (the pool hands them out in guided
-  // chunks, so the threads finish close together), never below 16 rows. Fewer, longer tasks keep
+  // (expert, row-chunk) tasks, about 4 per thread in all (claimed one at a time, see run_tasks),
+  // never below 16 rows. Fewer, longer tasks keep
   // each weight stream (and its prefetch) running longer and prepare the activations less often:
   // decode at 2 threads, top-8 (1 task per expert instead of 2), experts phase of `mixq bench`,
   // alternating runs: W4A16 41.2 / 38.5 GB/s vs 38.4 / 32.9 at 8 per thread (16: 35.4 / 33.4,

@@ -4,7 +4,6 @@
 // row streams, minus the arithmetic).
 #pragma once
 #include <cstdint>
-#include <vector>
 
 #include "util/huge_page_buffer.h"
 

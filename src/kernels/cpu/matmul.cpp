@@ -32,9 +32,10 @@ using VF = hn::Vec<DF>;
 constexpr int kRowTile = 4;
 constexpr int kTokTile = 4;
 constexpr int64_t kTokBlock = 32;
-// Batch 1 (decode) BF16: rows per tile. 8 interleaved row streams keep more DRAM lines in flight
-// (each stream trains its own hardware prefetcher) than 4: measured 83-87 % of a plain streaming
-// sum per core vs 65 % for 4 rows (docs/perf-engine.md); a software prefetch on top only hurt.
+// Batch 1 (decode) of the generic tile loop (F32, FP8, and BF16 before Bf16DecodeTile): rows per
+// tile. 8 interleaved row streams keep more DRAM lines in flight (each stream trains its own
+// hardware prefetcher) than 4: BF16 measured 83-87 % of a plain streaming sum per core vs 65 % for
+// 4 rows, in 4 KB pages (docs/perf-engine.md round 2).
 constexpr int kRowTileDecode = 8;
 // BF16 decode: 16 rows side by side (Bf16DecodeTile), each row's stream prefetched
 // kBf16DecodePrefetch bytes ahead, running on into the same row of the next tile near the end of
@@ -136,7 +137,7 @@ HWY_INLINE void Drive(const MakeRow& make, int64_t K, const float* X, int64_t M,
     const float* Xb = X + m0 * ldx;
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
-    if (mb == 1)  // decode: 8 row streams, as for BF16 (kRowTileDecode); same per-row sums
+    if (mb == 1)  // decode: 8 row streams (kRowTileDecode); same per-row sums
       for (; n + kRowTileDecode <= n1; n += kRowTileDecode) {
         Row rows[kRowTileDecode];
         MIXQ_UNROLL for (int r = 0; r < kRowTileDecode; ++r) rows[r] = make(n + r);
