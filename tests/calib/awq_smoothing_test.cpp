@@ -23,6 +23,16 @@ std::vector<double> some_scales(const TinyMoe& m, const Matrix& x, double ratio)
   return awq_scales(acc.mean(), compute_w_mean(ptrs(q), 32), {ratio, true});
 }
 
+// Layer options for the quick checks: the model's top-k, a 6-point grid, and optionally the Gram
+// w2 loss.
+MoeAwqOptions quick_options(const TinyMoe& m, bool gram_loss) {
+  MoeAwqOptions opt;
+  opt.top_k = m.top_k;
+  opt.search.n_grid = 6;
+  opt.w2_gram_loss = gram_loss;
+  return opt;
+}
+
 }  // namespace
 
 TEST(AwqSmoothingInvariance, NormMappingFp32IsExactUpToFloatRounding) {
@@ -80,10 +90,7 @@ TEST(AwqSmoothingInvariance, SmoothingTheJobsBufferLaterGivesTheSameBits) {
   // What the pipeline relies on: smooth_expert_matrix on a fresh copy of an expert's source values,
   // given the layer's scales, equals the in-place smoothing of the held bf16 copy.
   TinyMoe m = make_tiny_moe(8, 256);
-  MoeAwqOptions opt;
-  opt.top_k = m.top_k;
-  opt.search.n_grid = 6;
-  opt.w2_gram_loss = true;
+  MoeAwqOptions opt = quick_options(m, true);
   opt.w3_w2.assign(size_t(m.shape.experts), 1);
   opt.w3_w2[2] = 0;  // one expert without its w3 -> w2 mapping
   MoeLayerWeights w = m.w;
@@ -106,10 +113,7 @@ TEST(AwqSmoothingInvariance, SmoothingTheJobsBufferLaterGivesTheSameBits) {
 TEST(AwqSmoothingInvariance, IgnoredBalanceLayersAreScaledButNotSearched) {
   // An unquantized balance layer is not QDQ'd and not in w_mean, yet it absorbs the scales.
   TinyMoe m = make_tiny_moe(9, 256);
-  MoeAwqOptions opt;
-  opt.top_k = m.top_k;
-  opt.search.n_grid = 6;
-  opt.w2_gram_loss = true;
+  MoeAwqOptions opt = quick_options(m, true);
   MoeAwqReport all = [&] { MoeLayerWeights w = m.w; return awq_smooth_moe_layer(w, m.hidden, m.shape, opt); }();
   opt.w1_quantized.assign(size_t(m.shape.experts), 1);
   opt.w1_quantized[0] = 0;
@@ -164,9 +168,7 @@ TEST(AwqEndToEndLayer, SearchBeatsRtnOnOutlierLayer) {
 
 TEST(AwqEndToEndLayer, UncompensatedFlagLeavesTheGateAlone) {
   TinyMoe m = make_tiny_moe(6, 256);
-  MoeAwqOptions opt;
-  opt.top_k = m.top_k;
-  opt.search.n_grid = 6;
+  MoeAwqOptions opt = quick_options(m, false);
   opt.router = RouterCompensation::Off;
   MoeLayerWeights w = m.w;
   MoeAwqReport rep = awq_smooth_moe_layer(w, m.hidden, m.shape, opt);
