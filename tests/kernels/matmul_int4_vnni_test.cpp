@@ -12,10 +12,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_int4_rows16.h"
 #include "kernels/cpu/matmul_int4_vnni.h"
 #include "kernels/cpu/matmul_ref.h"
 #include "util/dtype.h"
@@ -81,11 +83,12 @@ struct Shape {
   int64_t M, N, K;
 };
 
-TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
-  if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+// The checks 2-4 above for the native layout, or (rows16) for the same matrices interleaved in
+// place (matmul_int4_rows16.h): its fp32 part is one conversion and one FMA per 32-block.
+void check_against_stated_bound(bool rows16) {
   std::mt19937 g(7);
-  const Shape shapes[] = {{1, 1, 32},   {1, 7, 96},    {2, 13, 160}, {3, 9, 416},  {4, 21, 1184},
-                          {5, 6, 3072}, {1, 130, 1536}, {2, 5, 256},  {1, 11, 3104}, {2, 9, 3136}};
+  const Shape shapes[] = {{1, 1, 32},   {1, 7, 96},     {2, 13, 160}, {3, 9, 416},   {4, 21, 1184}, {5, 6, 3072},
+                          {1, 130, 1536}, {2, 5, 256},  {1, 11, 3104}, {2, 9, 3136}, {3, 48, 256},  {37, 33, 96}};
   double max_err = 0, max_ratio = 0, bf16_min_ratio = 1e300, err_vs_bf16 = 0;
   int checked = 0;
   for (int64_t G : {32, 64, 128, 256}) {
@@ -93,6 +96,7 @@ TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
       if (s.K % G) continue;
       Int4Matrix probe{nullptr, nullptr, ScaleType::F32, s.N, s.K, G};
       ASSERT_TRUE(int4_vnni_shape_ok(probe));
+      if (rows16 && !int4_rows16_ok(probe)) continue;  // N < 16
       const int64_t wpr = s.K / 8, gpr = s.K / G;
       std::uniform_int_distribution<uint32_t> word;
       std::vector<uint32_t> packed(size_t(s.N * wpr));
@@ -109,11 +113,19 @@ TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
         Int4Matrix W{packed.data(), st == ScaleType::BF16 ? (const void*)sb.data() : (const void*)sf.data(), st,
                      s.N, s.K, G};
         std::vector<float> y(size_t(s.M * s.N), NAN), ye(size_t(s.M * s.N), NAN);
-        // two row ranges, as parallel_rows would split them
+        matmul_int4_exact(W, X.data(), s.M, s.K, ye.data(), s.N, 0, s.N);
+        std::vector<uint32_t> packed16 = packed;
+        std::vector<float> sf16 = sf;
+        std::vector<uint16_t> sb16 = sb;
+        if (rows16) {
+          void* sc = st == ScaleType::BF16 ? (void*)sb16.data() : (void*)sf16.data();
+          interleave_int4_rows16(packed16.data(), sc, st, s.N, s.K, G);
+          W = {packed16.data(), sc, st, s.N, s.K, G, true};
+        }
+        // two row ranges, as parallel_rows would split them (rows16: mid cuts a tile when N >= 32)
         const int64_t mid = s.N / 2;
         matmul_int4_vnni(W, X.data(), s.M, s.K, y.data(), s.N, 0, mid);
         matmul_int4_vnni(W, X.data(), s.M, s.K, y.data(), s.N, mid, s.N);
-        matmul_int4_exact(W, X.data(), s.M, s.K, ye.data(), s.N, 0, s.N);
         for (int64_t m = 0; m < s.M; ++m) {
           const float* x = X.data() + m * s.K;
           std::vector<int8_t> a(size_t(kSplitActLimbs * s.K));
@@ -138,7 +150,8 @@ TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
               }
               bound += mx * kSplitActMaxRelErr * sw;  // the stated quantization bound
             }
-            const double slack = gamma(double(s.K / 128 + 6)) * abs_wxh;  // our fp32 accumulation
+            // our fp32 accumulation: per 128-chunk (native) or per 32-block (rows16)
+            const double slack = gamma(double(rows16 ? s.K / 32 + 2 : s.K / 128 + 6)) * abs_wxh;
             const double yv = y[size_t(m * s.N + n)];
             // 2. exact integer math on the documented limbs, then fp32 accumulation
             ASSERT_LE(std::fabs(yv - y_hat), slack + 1e-30) << "n=" << n << " m=" << m;
@@ -159,7 +172,7 @@ TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
       }
     }
   }
-  EXPECT_GT(checked, 500);
+  EXPECT_GT(checked, rows16 ? 300 : 500);
   // 4. not vacuous: real errors, bounded well inside, and the bound far below bf16 activations'.
   EXPECT_GT(max_err, 0.0);
   EXPECT_LT(max_ratio, 1.0);
@@ -168,8 +181,20 @@ TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
   // limbs (1.8x with two); the actual error is 3e-4 of the bf16 bound.
   EXPECT_GT(bf16_min_ratio, 64.0) << "stated bound vs bf16-activation bound";
   EXPECT_LT(err_vs_bf16, 1.0 / 256) << "measured error vs bf16-activation bound";
-  std::printf("split-activation INT4: %d outputs, max |err| %.3g, max err/bound %.3f, min bf16 bound / bound %.2f, "
-              "max err / bf16 bound %.3g\n", checked, max_err, max_ratio, bf16_min_ratio, err_vs_bf16);
+  std::printf("split-activation INT4%s: %d outputs, max |err| %.3g, max err/bound %.3f, min bf16 bound / bound "
+              "%.2f, max err / bf16 bound %.3g\n", rows16 ? " (rows16)" : "", checked, max_err, max_ratio,
+              bf16_min_ratio, err_vs_bf16);
+}
+
+TEST(Int4Vnni, KernelWithinStatedBoundOfExactA16) {
+  if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  check_against_stated_bound(false);
+}
+
+TEST(Int4Rows16, KernelWithinStatedBoundOfExactA16) {
+  if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  if (!int4_rows16_ok({nullptr, nullptr, ScaleType::BF16, 16, 32, 32})) GTEST_SKIP() << "MIXQ_INT4_NATIVE/EXACT set";
+  check_against_stated_bound(true);
 }
 
 TEST(Int4Vnni, ErrorFarBelowBf16Activations) {
@@ -206,16 +231,23 @@ TEST(Int4Vnni, ErrorFarBelowBf16Activations) {
 TEST(Int4Vnni, NonFiniteActivationsPropagate) {
   if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   std::mt19937 g(5);
-  const int64_t N = 5, K = 96;
+  const int64_t N = 21, K = 96;  // rows16: one tile and 5 native rows
   std::vector<uint32_t> packed(size_t(N * K / 8));
   for (auto& w : packed) w = uint32_t(g());
   std::vector<float> sf(size_t(N * K / 32), 0.01f);
   Int4Matrix W{packed.data(), sf.data(), ScaleType::F32, N, K, 32};
-  for (float bad : {NAN, INFINITY}) {
-    std::vector<float> x(size_t(K), 0.5f), y(size_t(N), 0.f);
-    x[40] = bad;
-    matmul_int4_vnni(W, x.data(), 1, K, y.data(), N, 0, N);
-    for (float v : y) EXPECT_TRUE(std::isnan(v)) << bad;
+  for (bool rows16 : {false, true}) {
+    if (rows16) {
+      if (!int4_rows16_ok(W)) continue;
+      interleave_int4_rows16(packed.data(), sf.data(), ScaleType::F32, N, K, 32);
+      W.rows16 = true;
+    }
+    for (float bad : {NAN, INFINITY}) {
+      std::vector<float> x(size_t(K), 0.5f), y(size_t(N), 0.f);
+      x[40] = bad;
+      matmul_int4_vnni(W, x.data(), 1, K, y.data(), N, 0, N);
+      for (float v : y) EXPECT_TRUE(std::isnan(v)) << bad << " rows16=" << rows16;
+    }
   }
 }
 
@@ -261,6 +293,64 @@ TEST(Int4Vnni, DispatchAndExactSwitch) {
   EXPECT_EQ(use_int4_vnni(W, kInt4VnniMaxM), use_int4_vnni(W, 1));
   W.group = 16;
   EXPECT_FALSE(use_int4_vnni(W, 1));
+}
+
+// interleave_int4_rows16 moves every weight and scale to where word_index / scale_index say,
+// the rows past the last whole tile stay put, and the rows16 kernel gives the same outputs through
+// every entry point (per call, prepared, matmul_int4) for any row split.
+TEST(Int4Rows16, LayoutAndEntryPoints) {
+  if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  std::mt19937 g(23);
+  for (ScaleType st : {ScaleType::BF16, ScaleType::F32}) {
+    const int64_t N = 53, K = 416, G = 32, ss = st == ScaleType::F32 ? 4 : 2;
+    std::uniform_int_distribution<uint32_t> word;
+    std::vector<uint32_t> packed(size_t(N * K / 8));
+    for (auto& w : packed) w = word(g);
+    std::vector<uint8_t> scale(size_t(N * K / G * ss));
+    for (size_t i = 0; i < scale.size(); i += size_t(ss)) {  // finite values of either type
+      const float f = 0.01f * float(1 + int(word(g) % 200) - 100);
+      if (st == ScaleType::F32) std::memcpy(&scale[i], &f, 4);
+      else {
+        const uint16_t b = f32_to_bf16(f);
+        std::memcpy(&scale[i], &b, 2);
+      }
+    }
+    const Int4Matrix W{packed.data(), scale.data(), st, N, K, G};
+    if (!int4_rows16_ok(W)) GTEST_SKIP() << "MIXQ_INT4_NATIVE/EXACT set";
+    auto p16 = packed;
+    auto s16 = scale;
+    interleave_int4_rows16(p16.data(), s16.data(), st, N, K, G);
+    const Int4Matrix W16{p16.data(), s16.data(), st, N, K, G, true};
+    EXPECT_FALSE(int4_rows16_ok(W16)) << "already interleaved";
+    EXPECT_NE(p16, packed);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) ASSERT_EQ(int4_weight(W16, n, k), int4_weight(W, n, k)) << n << "," << k;
+    for (int64_t i = 48 * K / 8; i < N * K / 8; ++i) EXPECT_EQ(p16[size_t(i)], packed[size_t(i)]) << "tail row word";
+    for (int64_t M : {1, 2, 5, 35}) {
+      std::normal_distribution<float> nd(0.f, 1.f);
+      std::vector<float> X(size_t(M * K));
+      for (auto& v : X) v = nd(g);
+      std::vector<float> want(size_t(M * N), NAN), got(size_t(M * N), NAN), via(size_t(M * N), NAN);
+      matmul_int4_rows16(W16, X.data(), M, K, want.data(), N, 0, N);
+      Int4VnniActivations a;
+      a.prepare(X.data(), M, K, K);
+      for (int64_t n0 = 0; n0 < N;) {  // ranges of 1 .. 23 rows: cut tiles, whole tiles, the tail
+        const int64_t n1 = std::min(N, n0 + 1 + (n0 * 7) % 23);
+        matmul_int4_vnni_prepared(W16, a, got.data(), N, n0, n1);
+        matmul_int4(W16, X.data(), M, K, via.data(), N, n0, n1);
+        n0 = n1;
+      }
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(want[i], got[i]) << "M=" << M << " at " << i;
+        ASSERT_EQ(want[i], via[i]) << "M=" << M << " at " << i;
+      }
+      EXPECT_TRUE(use_int4_vnni(W16, M)) << "rows16 takes the split kernel for any M";
+    }
+    std::vector<float> x(size_t(K), 1.f), y(static_cast<size_t>(N));
+    EXPECT_THROW(matmul_int4_exact(W16, x.data(), 1, K, y.data(), N, 0, N), std::exception);
+  }
+  EXPECT_FALSE(int4_rows16_ok({nullptr, nullptr, ScaleType::BF16, 15, 64, 32})) << "fewer than 16 rows";
+  EXPECT_FALSE(int4_rows16_ok({nullptr, nullptr, ScaleType::BF16, 64, 64, 16})) << "group 16";
 }
 
 }  // namespace

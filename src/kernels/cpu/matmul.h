@@ -28,13 +28,26 @@ struct Fp8BlockMatrix {
 
 // compressed-tensors pack-quantized symmetric INT4: packed I32 [N, ceil(K/8)] with element k of a
 // row at bits 4*(k%8) of word k/8 (value u - 8), scale [N, K/group] (fp32 or bf16), w = (u-8)*s.
+// rows16: packed and scale were interleaved in place by interleave_int4_rows16 (tiles of 16 rows,
+// matmul_int4_rows16.h; only for weights read into RAM); word_index / scale_index say where a
+// row's word or scale is in either layout.
 struct Int4Matrix {
   const uint32_t* packed = nullptr;
   const void* scale = nullptr;
   ScaleType scale_type = ScaleType::BF16;
   int64_t N = 0, K = 0, group = 32;
+  bool rows16 = false;
   int64_t words_per_row() const { return (K + 7) / 8; }
   int64_t groups_per_row() const { return K / group; }
+  // Index into packed of word w (elements 8w..8w+7) of row n, and into scale of group g of row n.
+  int64_t word_index(int64_t n, int64_t w) const {
+    if (!rows16 || n >= N / 16 * 16) return n * words_per_row() + w;
+    return (n / 16) * 16 * words_per_row() + (w / 4) * 64 + (w % 4) * 16 + n % 16;
+  }
+  int64_t scale_index(int64_t n, int64_t g) const {
+    if (!rows16 || n >= N / 16 * 16) return n * groups_per_row() + g;
+    return (n / 16) * 16 * groups_per_row() + g * 16 + n % 16;
+  }
   float scale_at(int64_t n, int64_t g) const;
 };
 

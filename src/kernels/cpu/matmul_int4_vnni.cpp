@@ -4,6 +4,7 @@
 // on any x86-64 (matmul_int4 keeps the Highway kernel there).
 #include "kernels/cpu/matmul_int4_vnni.h"
 
+#include "kernels/cpu/matmul_int4_rows16.h"
 #include "util/error.h"
 
 #include <immintrin.h>
@@ -102,6 +103,7 @@ bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
     const char* e = std::getenv("MIXQ_INT4_EXACT");
     return int4_vnni_cpu() && !(e && *e && std::strcmp(e, "0") != 0);
   }();
+  if (W.rows16) return true;  // interleaved weights take the split kernel whatever M is
   return enabled && !g_force_exact.load(std::memory_order_relaxed) && M <= kInt4VnniMaxM && int4_vnni_shape_ok(W);
 }
 
@@ -115,7 +117,7 @@ bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
 namespace {
 
 using Chunk = Int4VnniChunk;
-static_assert(sizeof(Chunk) == 64 * (3 * kSplitActLimbs + 1));
+static_assert(sizeof(Chunk) == 64 * (3 * kSplitActLimbs + 2));
 
 void prep_token(const float* x, int64_t K, Chunk* out) {
   const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -169,6 +171,8 @@ void prep_token(const float* x, int64_t K, Chunk* out) {
       const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(z, ones, _mm512_load_si512(ch.lo[l])), ones,
                                             _mm512_load_si512(ch.hi[l]));
       _mm512_store_si512(ch.z[l], _mm512_sub_epi32(z, _mm512_slli_epi32(s, 3)));
+      for (int j = 0; j < 4; ++j)
+        ch.zg[l][j] = ch.z[l][4 * j] + ch.z[l][4 * j + 1] + ch.z[l][4 * j + 2] + ch.z[l][4 * j + 3];
     }
     _mm512_store_ps(ch.t, _mm512_permutexvar_ps(quad, _mm512_castps128_ps512(_mm_load_ps(tg))));
   }
@@ -303,7 +307,7 @@ void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64
   cx.idxd = _mm512_load_si512(iw);
   cx.idxw = _mm512_load_si512(w16);
 
-  // Token blocks of kTokBlock (kTokBlock * 640 B per 128 activations: 480 KiB at K = 3072,
+  // Token blocks of kTokBlock (kTokBlock * 704 B per 128 activations: 528 KiB at K = 3072,
   // L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in L1 while
   // every token tile of 4 passes over it, so a prefill block streams the weights once.
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
@@ -357,6 +361,7 @@ void run_any(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, i
 
 void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
                       int64_t n0, int64_t n1) {
+  if (W.rows16) return matmul_int4_rows16(W, X, M, ldx, Y, ldy, n0, n1);
   if (M <= 0 || n1 <= n0) return;
   // Blocks of 32 tokens prepared into a per-thread buffer (bounded whatever M is).
   constexpr int64_t kBlock = 32;
@@ -384,6 +389,7 @@ void Int4VnniActivations::prepare(const float* X, int64_t M, int64_t ldx, int64_
 
 void matmul_int4_vnni_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0,
                                int64_t n1) {
+  if (W.rows16) return matmul_int4_rows16_prepared(W, a, Y, ldy, n0, n1);
   if (a.cols() != W.K) fail("matmul_int4_vnni_prepared: activations have {} columns, the matrix {}", a.cols(), W.K);
   if (a.rows() <= 0 || n1 <= n0) return;
   constexpr int64_t kBlock = 32;

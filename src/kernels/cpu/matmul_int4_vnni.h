@@ -32,8 +32,8 @@
 // point 8 corrected by initialising the int32 lanes with -8 * (sum of the limbs of that word),
 // limbs combined in int32 (one vpdpwssd, one vpmulld, one add), then one cvt and one FMA with
 // (s_w * t) per lane. 4 rows share each limb load; up to 4 tokens share each weight decode.
-// Memory: a per-thread buffer of 640 bytes per 128 activations per token, for blocks of up to 32
-// tokens (480 KiB at K = 3072), allocated once per thread and reused (or the caller's
+// Memory: a per-thread buffer of 704 bytes per 128 activations per token, for blocks of up to 32
+// tokens (528 KiB at K = 3072), allocated once per thread and reused (or the caller's
 // Int4VnniActivations); the weights are read in place.
 #pragma once
 #include <cstdint>
@@ -63,7 +63,8 @@ bool int4_vnni_cpu();
 // Shapes the kernel handles: K % 32 == 0, group in {32, 64, 128} or a multiple of 128.
 bool int4_vnni_shape_ok(const Int4Matrix& W);
 // What matmul_int4 asks: CPU and shape ok, M <= kInt4VnniMaxM, env MIXQ_INT4_EXACT unset / "0",
-// and not forced off by force_int4_exact.
+// and not forced off by force_int4_exact; or W.rows16 (interleaved weights, any M: the rows16
+// kernel of matmul_int4_rows16.h, which every entry point here hands them to).
 bool use_int4_vnni(const Int4Matrix& W, int64_t M);
 // Process-wide switch for tests that compare against the exact path: true sends every matmul_int4
 // to the exact fp32 kernel until called again with false.
@@ -77,16 +78,18 @@ void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ld
 // Prepared activations of one token for one 128-weight chunk (16 packed words). Byte b of lo[l]
 // is limb l of k = 2b (the low nibble of byte b of the chunk's words), byte b of hi[l] limb l of
 // k = 2b + 1. z[l][i] = -8 * (sum of the 8 limbs l of word i): the zero-point correction.
-// t[i] = t_g of word i's group. 640 bytes per 128 activations.
+// t[i] = t_g of word i's group. zg[l][j] = z[l][4j] + ... + z[l][4j+3], the correction of group j
+// (for the rows16 kernel, matmul_int4_rows16.h, whose lanes are rows). 704 bytes per 128 activations.
 struct alignas(64) Int4VnniChunk {
   int8_t lo[kSplitActLimbs][64], hi[kSplitActLimbs][64];
   int32_t z[kSplitActLimbs][16];
   float t[16];
+  int32_t zg[kSplitActLimbs][4];
 };
 
 // Activations split once and used by many calls: a caller that splits one matrix's rows over
 // threads prepares them once per dispatch instead of once per row chunk (about 1 us per call at
-// K = 3072; ggml likewise quantizes its activation once per node). Memory: 5 bytes per activation.
+// K = 3072; ggml likewise quantizes its activation once per node). Memory: 5.5 bytes per activation.
 class Int4VnniActivations {
  public:
   // X: M rows of K floats, row stride ldx. Precondition: int4_vnni_cpu(), K % 32 == 0.

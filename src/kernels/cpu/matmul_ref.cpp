@@ -5,7 +5,7 @@
 namespace mixq::kernels {
 
 float Int4Matrix::scale_at(int64_t n, int64_t g) const {
-  const int64_t i = n * groups_per_row() + g;
+  const int64_t i = scale_index(n, g);
   return scale_type == ScaleType::F32 ? static_cast<const float*>(scale)[i]
                                       : bf16_to_f32(static_cast<const uint16_t*>(scale)[i]);
 }
@@ -15,7 +15,7 @@ float fp8_block_weight(const Fp8BlockMatrix& W, int64_t n, int64_t k) {
 }
 
 float int4_weight(const Int4Matrix& W, int64_t n, int64_t k) {
-  const uint32_t word = W.packed[n * W.words_per_row() + k / 8];
+  const uint32_t word = W.packed[W.word_index(n, k / 8)];
   const int q = int((word >> (4 * (k % 8))) & 0xF) - 8;
   return float(q) * W.scale_at(n, k / W.group);
 }

@@ -1,0 +1,224 @@
+// Row-interleaved split-activation INT4 kernel (see matmul_int4_rows16.h for the layout and the
+// bound). Raw AVX-512 VNNI intrinsics under a target pragma, as matmul_int4_vnni.cpp; nothing here
+// runs unless int4_rows16_ok() said the instructions exist when the weights were interleaved.
+#include "kernels/cpu/matmul_int4_rows16.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "util/error.h"
+
+namespace mixq::kernels {
+
+namespace {
+bool env_on(const char* name) {
+  const char* e = std::getenv(name);
+  return e && *e && std::strcmp(e, "0") != 0;
+}
+}  // namespace
+
+bool int4_rows16_ok(const Int4Matrix& W) {
+  static const bool enabled = int4_vnni_cpu() && !env_on("MIXQ_INT4_EXACT") && !env_on("MIXQ_INT4_NATIVE");
+  return enabled && !W.rows16 && W.N >= 16 && W.K > 0 && W.K % 32 == 0 && W.group > 0 && W.group % 32 == 0 &&
+         W.K % W.group == 0;
+}
+
+void interleave_int4_rows16(uint32_t* packed, void* scale, ScaleType scale_type, int64_t N, int64_t K, int64_t group) {
+  const int64_t wpr = K / 8, gpr = K / group, ss = scale_type == ScaleType::F32 ? 4 : 2;
+  std::vector<uint32_t> w(size_t(16 * wpr));
+  std::vector<uint8_t> s(size_t(16 * gpr * ss));
+  uint8_t* sc = static_cast<uint8_t*>(scale);
+  for (int64_t T = 0; T < N / 16; ++T) {
+    uint32_t* q = packed + T * 16 * wpr;
+    uint8_t* qs = sc + T * 16 * gpr * ss;
+    std::memcpy(w.data(), q, w.size() * 4);
+    std::memcpy(s.data(), qs, s.size());
+    for (int64_t b = 0; b < wpr / 4; ++b)
+      for (int64_t i = 0; i < 4; ++i)
+        for (int64_t r = 0; r < 16; ++r) q[b * 64 + i * 16 + r] = w[size_t(r * wpr + 4 * b + i)];
+    for (int64_t g = 0; g < gpr; ++g)
+      for (int64_t r = 0; r < 16; ++r) std::memcpy(qs + (g * 16 + r) * ss, s.data() + (r * gpr + g) * ss, size_t(ss));
+  }
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace {
+
+using Chunk = Int4VnniChunk;
+constexpr int L = kSplitActLimbs;
+#define MIXQ_UNROLL _Pragma("GCC unroll 16")
+
+// Software prefetch into L1, kWeightPrefetch bytes ahead on the weights (one linear stream per
+// call: 256 B per 32-block, across tile boundaries) and kScalePrefetch ahead on the scales, the
+// first window requested up front. Measured in an engine-shaped loop (8 random experts of 32,
+// w1/w3 1536x3072 and w2 3072x1536 per expert, 2 threads, 2 MB pages, GB/s, a 4-stream read
+// loop at 66-84): 2 tiles (48 KB) ahead without the up-front window 49-55; 4 KB ahead 43-50;
+// 8 KB 47-57; 16 KB 49-59; 32 KB 52-55; 16 KB without the up-front window 48-56.
+constexpr int64_t kWeightPrefetch = 16384, kScalePrefetch = 2048;
+
+inline int32_t act4(const int8_t* limb, int j, int i) {
+  int32_t v;
+  std::memcpy(&v, limb + 16 * j + 4 * i, 4);
+  return v;
+}
+
+// One tile of 16 rows for MT tokens: Y[t * ldy + r], r < 16. q: the tile's words; s: its scales.
+// One token keeps lo and hi nibble products in separate int32 chains (the chains are 4 deep, not
+// 8: a single token is latency-bound otherwise); several tokens give independent chains anyway.
+// The end of one call's weights and scales: the prefetch ahead stops there (the bytes past it
+// belong to another matrix or to the other thread's rows).
+struct PrefetchEnd {
+  const char* wend = nullptr;
+  const char* send = nullptr;
+};
+
+template <bool kBf16, int MT>
+void tile16(const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t nblk, int64_t G, float* Y,
+            int64_t ldy, const PrefetchEnd* pfw) {
+  constexpr bool kSplitChains = MT == 1;
+  constexpr int64_t ss = kBf16 ? 2 : 4;
+  __m512 acc[MT];
+  MIXQ_UNROLL for (int t = 0; t < MT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i m0f = _mm512_set1_epi8(0x0F), k254 = _mm512_set1_epi32(254);
+  for (int64_t b = 0; b < nblk; ++b) {
+    if (pfw) {
+      const char* p = reinterpret_cast<const char*>(q + b * 64) + kWeightPrefetch;
+      if (p < pfw->wend) MIXQ_UNROLL for (int l = 0; l < 4; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+      if (!(b & 1)) {
+        const char* sp = reinterpret_cast<const char*>(s) + (b * 32 / G) * 16 * ss + kScalePrefetch;
+        if (sp < pfw->send) _mm_prefetch(sp, _MM_HINT_T0);
+      }
+    }
+    const int64_t c = b >> 2;
+    const int j = int(b & 3);
+    __m512i d[MT][L], dh[kSplitChains ? L : 1];
+    MIXQ_UNROLL for (int t = 0; t < MT; ++t)
+      MIXQ_UNROLL for (int l = 0; l < L; ++l) d[t][l] = _mm512_set1_epi32(xt[t][c].zg[l][j]);
+    if constexpr (kSplitChains) MIXQ_UNROLL for (int l = 0; l < L; ++l) dh[l] = _mm512_setzero_si512();
+    MIXQ_UNROLL for (int i = 0; i < 4; ++i) {
+      const __m512i w = _mm512_loadu_si512(q + b * 64 + i * 16);
+      const __m512i lo = _mm512_and_si512(w, m0f);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m0f);
+      MIXQ_UNROLL for (int t = 0; t < MT; ++t) {
+        const Chunk& ch = xt[t][c];
+        MIXQ_UNROLL for (int l = 0; l < L; ++l) {
+          d[t][l] = _mm512_dpbusd_epi32(d[t][l], lo, _mm512_set1_epi32(act4(ch.lo[l], j, i)));
+          if constexpr (kSplitChains) dh[l] = _mm512_dpbusd_epi32(dh[l], hi, _mm512_set1_epi32(act4(ch.hi[l], j, i)));
+          else d[t][l] = _mm512_dpbusd_epi32(d[t][l], hi, _mm512_set1_epi32(act4(ch.hi[l], j, i)));
+        }
+      }
+    }
+    const int64_t g = b * 32 / G;
+    __m512 sw;
+    if constexpr (kBf16) {  // bf16 -> f32: the 16 bits into the high half of each dword
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + g * 16 * ss));
+      sw = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
+    } else {
+      sw = _mm512_loadu_ps(reinterpret_cast<const float*>(s + g * 16 * ss));
+    }
+    MIXQ_UNROLL for (int t = 0; t < MT; ++t) {
+      if constexpr (kSplitChains) MIXQ_UNROLL for (int l = 0; l < L; ++l) d[t][l] = _mm512_add_epi32(d[t][l], dh[l]);
+      // 254 d0 + d1 in one vpdpwssd (|d0| <= 32 * 8 * 127 fits the low int16), then * 254 + d2
+      __m512i e = _mm512_dpwssd_epi32(d[t][1], d[t][0], k254);
+      if constexpr (L == 3) e = _mm512_add_epi32(_mm512_mullo_epi32(e, k254), d[t][2]);
+      const __m512 st = _mm512_mul_ps(sw, _mm512_set1_ps(xt[t][c].t[4 * j]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(e), st, acc[t]);
+    }
+  }
+  MIXQ_UNROLL for (int t = 0; t < MT; ++t) _mm512_storeu_ps(Y + t * ldy, acc[t]);
+}
+
+template <bool kBf16>
+void tile16_tokens(int64_t mt, const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t nblk, int64_t G,
+                   float* Y, int64_t ldy, const PrefetchEnd* pf) {
+  switch (mt) {
+    case 1: return tile16<kBf16, 1>(q, s, xt, nblk, G, Y, ldy, pf);
+    case 2: return tile16<kBf16, 2>(q, s, xt, nblk, G, Y, ldy, pf);
+    case 3: return tile16<kBf16, 3>(q, s, xt, nblk, G, Y, ldy, pf);
+    default: return tile16<kBf16, 4>(q, s, xt, nblk, G, Y, ldy, pf);
+  }
+}
+
+// Tiles overlapping rows [n0, n1) (n1 <= N16) for M <= 32 tokens xt[0..M).
+template <bool kBf16>
+void run16(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
+  constexpr int64_t MT = 4, ss = kBf16 ? 2 : 4;
+  const int64_t wpr = W.words_per_row(), gpr = W.groups_per_row(), nblk = W.K / 32;
+  const int64_t tile_words = 16 * wpr, tile_scale_bytes = 16 * gpr * ss;
+  const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
+  const int64_t T0 = n0 / 16, T1 = (n1 + 15) / 16;
+  alignas(64) float part[32 * 16];  // a tile cut by [n0, n1): all its rows, then the asked ones
+  PrefetchEnd pf{reinterpret_cast<const char*>(W.packed + T1 * tile_words),
+        reinterpret_cast<const char*>(scales + T1 * tile_scale_bytes)};
+  {
+    const char* w0 = reinterpret_cast<const char*>(W.packed + T0 * tile_words);
+    for (int64_t o = 0; o < kWeightPrefetch && w0 + o < pf.wend; o += 64) _mm_prefetch(w0 + o, _MM_HINT_T0);
+    const char* s0 = reinterpret_cast<const char*>(scales + T0 * tile_scale_bytes);
+    for (int64_t o = 0; o < kScalePrefetch && s0 + o < pf.send; o += 64) _mm_prefetch(s0 + o, _MM_HINT_T0);
+  }
+  for (int64_t T = T0; T < T1; ++T) {
+    const uint32_t* q = W.packed + T * tile_words;
+    const uint8_t* s = scales + T * tile_scale_bytes;
+    const int64_t r0 = std::max(n0, 16 * T), r1 = std::min(n1, 16 * T + 16);
+    const bool whole = r0 == 16 * T && r1 == 16 * T + 16;
+    float* Yt = whole ? Y + 16 * T : part;
+    const int64_t ld = whole ? ldy : 16;
+    for (int64_t t = 0; t < M; t += MT)
+      tile16_tokens<kBf16>(std::min(MT, M - t), q, s, xt + t, nblk, W.group, Yt + t * ld, ld, t == 0 ? &pf : nullptr);
+    if (!whole)
+      for (int64_t t = 0; t < M; ++t) std::memcpy(Y + t * ldy + r0, part + t * 16 + (r0 - 16 * T), size_t(r1 - r0) * 4);
+  }
+}
+
+}  // namespace
+
+void matmul_int4_rows16_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy,
+                                 int64_t n0, int64_t n1) {
+  MIXQ_ASSERT(W.rows16);
+  if (a.cols() != W.K) fail("matmul_int4_rows16_prepared: activations have {} columns, the matrix {}", a.cols(), W.K);
+  if (a.rows() <= 0 || n1 <= n0) return;
+  const int64_t N16 = W.N / 16 * 16;
+  constexpr int64_t kBlock = 32;  // tokens per pass over a tile (the tile stays in L1/L2 meanwhile)
+  const Chunk* xt[kBlock];
+  for (int64_t m0 = 0; m0 < a.rows(); m0 += kBlock) {
+    const int64_t mb = std::min(kBlock, a.rows() - m0);
+    for (int64_t t = 0; t < mb; ++t) xt[t] = a.token(m0 + t);
+    if (n0 < N16) {
+      if (W.scale_type == ScaleType::BF16) run16<true>(W, xt, mb, Y + m0 * ldy, ldy, n0, std::min(n1, N16));
+      else run16<false>(W, xt, mb, Y + m0 * ldy, ldy, n0, std::min(n1, N16));
+    }
+  }
+  if (n1 > N16) {  // the rows past the last whole tile keep the native layout
+    Int4Matrix tail = W;
+    tail.rows16 = false;
+    matmul_int4_vnni_prepared(tail, a, Y, ldy, std::max(n0, N16), n1);
+  }
+}
+
+void matmul_int4_rows16(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
+                        int64_t n1) {
+  if (M <= 0 || n1 <= n0) return;
+  // Blocks of 32 tokens prepared into a per-thread buffer: 704 B per 128 activations per token,
+  // 528 KiB at K = 3072, whatever M is.
+  constexpr int64_t kBlock = 32;
+  thread_local Int4VnniActivations a;
+  for (int64_t m0 = 0; m0 < M; m0 += kBlock) {
+    const int64_t mb = std::min(kBlock, M - m0);
+    a.prepare(X + m0 * ldx, mb, ldx, W.K);
+    matmul_int4_rows16_prepared(W, a, Y + m0 * ldy, ldy, n0, n1);
+  }
+}
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
+}  // namespace mixq::kernels
