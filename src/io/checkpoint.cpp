@@ -16,6 +16,16 @@ uint64_t Checkpoint::huge_page_bytes() const {
   return b;
 }
 
+uint8_t* Checkpoint::writable(const void* p, size_t n) {
+  for (auto& s : shards_)
+    if (uint8_t* w = s->mapped().writable(p, n)) return w;
+  return nullptr;
+}
+
+void Checkpoint::seal() {
+  for (auto& s : shards_) s->mapped().seal();
+}
+
 std::string path_join(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   return a.back() == '/' ? a + b : a + "/" + b;

@@ -32,6 +32,10 @@ class Checkpoint {
   size_t tensor_count() const { return where_.size(); }
   uint64_t tensor_bytes() const;  // sum of all tensors' bytes
   uint64_t huge_page_bytes() const;  // shard bytes held in huge pages (Residency::Ram), else 0
+  // Residency::Ram until seal(): tensor bytes [p, p + n) of a shard as writable memory, or nullptr
+  // (mapped, sealed, or not inside one shard). See MappedFile::writable.
+  uint8_t* writable(const void* p, size_t n);
+  void seal();  // every shard read-only from now on
 
  private:
   std::string dir_;

@@ -36,8 +36,7 @@ MappedFile::MappedFile(const std::string& path, Residency residency) : path_(pat
       ::close(fd_);
       throw;
     }
-    ram_.make_read_only();  // like the mapping
-    data_ = ram_.data();
+    data_ = ram_.data();  // writable until seal()
     return;
   }
   if (size_ > 0) {
@@ -56,6 +55,18 @@ MappedFile::~MappedFile() {
 }
 
 size_t MappedFile::huge_page_bytes() const { return ram_.huge_page_bytes(); }
+
+uint8_t* MappedFile::writable(const void* p, size_t n) {
+  if (residency_ != Residency::Ram || sealed_ || !data_) return nullptr;
+  const auto* b = static_cast<const uint8_t*>(p);
+  if (b < data_ || b > data_ + size_ || n > size_t(data_ + size_ - b)) return nullptr;
+  return ram_.data() + (b - data_);
+}
+
+void MappedFile::seal() {
+  if (residency_ == Residency::Ram && !sealed_ && data_) ram_.make_read_only();
+  sealed_ = true;
+}
 
 void MappedFile::read(size_t off, size_t len, void* dst) const {
   MIXQ_ASSERT(off <= size_ && len <= size_ - off);

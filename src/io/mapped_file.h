@@ -37,6 +37,11 @@ class MappedFile {
   void dont_need(size_t offset, size_t len) const;
   // Copies [offset, offset + len) into dst with pread (InputError on a short read / I/O error).
   void read(size_t offset, size_t len, void* dst) const;
+  // Residency::Ram until seal(): the bytes [p, p + n) as writable memory when they lie inside
+  // data() (the engine rewrites INT4 weights in place into its interleaved layout, so the RAM copy
+  // is the only copy); nullptr otherwise. seal() makes the RAM copy read-only, like the mapping.
+  uint8_t* writable(const void* p, size_t n);
+  void seal();
 
  private:
   std::string path_;
@@ -44,6 +49,7 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   HugePageBuffer ram_;  // Residency::Ram: the file's bytes (data_ points here)
+  bool sealed_ = false;
   int fd_ = -1;
 };
 

@@ -50,6 +50,7 @@ class SafetensorsFile {
   // streaming into a reused buffer; view() is the zero-copy path for repeated access.
   void read(const TensorInfo& info, void* dst, uint64_t offset = 0, uint64_t n = ~0ull) const;
   const MappedFile& mapped() const { return *file_; }
+  MappedFile& mapped() { return *file_; }
   uint64_t data_start() const { return header_.data_start; }
 
  private:

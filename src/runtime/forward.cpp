@@ -73,7 +73,8 @@ void run_tasks(size_t tasks, const std::function<void(size_t)>& fn) {
       ThreadPool::Chunking::Fixed);
 }
 
-int64_t round_up4(int64_t x) { return (x + 3) / 4 * 4; }
+// Row chunks on a multiple of 16: the largest row tile (BF16 decode, INT4 rows16).
+int64_t round_up16(int64_t x) { return (x + 15) / 16 * 16; }
 
 // The PhaseTimes of the forward call running on this thread (ForwardOptions::phases), or null.
 // Thread-local rather than a parameter of every layer function: the layer-level API (calibration
@@ -252,7 +253,7 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
     std::vector<Task> ts;
     const int64_t na = int64_t(active.size());
     const int64_t per_expert = std::max<int64_t>(1, (threads * 4 + na - 1) / na);
-    const int64_t c = std::max<int64_t>(16, round_up4((n + per_expert - 1) / per_expert));
+    const int64_t c = std::max<int64_t>(16, round_up16((n + per_expert - 1) / per_expert));
     for (int32_t e : active)
       for (int64_t r = 0; r < n; r += c) ts.push_back({e, r, std::min(n, r + c)});
     return ts;

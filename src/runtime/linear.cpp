@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/matmul_int4_rows16.h"
 #include "runtime/workspace.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -59,6 +60,19 @@ bool Linear::splits_activations(int64_t M) const {
 void Linear::rows(const kernels::Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0, int64_t n1) const {
   MIXQ_ASSERT(splits_activations(a.rows()) && a.cols() == in_);
   kernels::matmul_int4_vnni_prepared(int4_, a, Y, ldy, n0, n1);
+}
+
+bool Linear::interleave_in_place(Checkpoint& ck) {
+  if (format_ != WeightFormat::PackedInt4 || !kernels::int4_rows16_ok(int4_)) return false;
+  const auto& W = int4_;
+  const size_t scale_bytes = size_t(W.N * W.groups_per_row()) * (W.scale_type == kernels::ScaleType::F32 ? 4 : 2);
+  uint8_t* packed = ck.writable(W.packed, size_t(W.N * W.words_per_row()) * 4);
+  // scales converted at load (F16) live in owned_, already writable
+  uint8_t* scale = owned_.empty() ? ck.writable(W.scale, scale_bytes) : reinterpret_cast<uint8_t*>(owned_.data());
+  if (!packed || !scale) return false;
+  kernels::interleave_int4_rows16(reinterpret_cast<uint32_t*>(packed), scale, W.scale_type, W.N, W.K, W.group);
+  int4_.rows16 = true;
+  return true;
 }
 
 void Linear::forward(const float* X, int64_t M, float* Y) const {

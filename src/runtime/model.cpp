@@ -50,7 +50,10 @@ Model::Model(const std::string& dir, Residency residency) {
   const auto [bn, bk] = fp8_block_of(c);
   auto linear = [&](const std::string& m, int64_t out, int64_t in) {
     Shape s{out, in};
-    return Linear(load_linear(*ck_, m, &s, bn, bk));
+    Linear lin(load_linear(*ck_, m, &s, bn, bk));
+    // --no-mmap: the RAM copy is ours, so INT4 weights take the interleaved layout in place
+    if (residency == Residency::Ram && lin.interleave_in_place(*ck_)) ++int4_rows16_;
+    return lin;
   };
 
   const std::string emb = std::string(names::kEmbed) + ".weight";
@@ -83,6 +86,7 @@ Model::Model(const std::string& dir, Residency residency) {
       L.w3.push_back(linear(names::expert(l, e, 3), I, H));
     }
   }
+  ck_->seal();
   // RoPE inverse frequencies, fp32 as in HF: 1 / theta^(2j / rotary_dim).
   const int64_t rot = c.rotary_dim > 0 ? c.rotary_dim : c.head_dim;
   if (rot % 2 || rot > c.head_dim) fail("{}: rotary_dim {} must be even and <= head_dim {}", dir, rot, c.head_dim);

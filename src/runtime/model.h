@@ -41,8 +41,11 @@ class Model {
  public:
   // A checkpoint directory with config.json. Residency::Ram (the CLI's --no-mmap) reads the
   // shards into huge-page RAM instead of mapping them: slower to load, faster to decode
-  // (io/mapped_file.h).
+  // (io/mapped_file.h). There the INT4 weights are also rewritten in place into the row-interleaved
+  // layout of kernels/cpu/matmul_int4_rows16.h (where the CPU allows; MIXQ_INT4_NATIVE=1 keeps
+  // the native one), and the shards are then made read-only.
   explicit Model(const std::string& dir, Residency residency = Residency::Mapped);
+  int64_t int4_rows16_matrices() const { return int4_rows16_; }  // how many were interleaved
 
   const MiniMaxM2Config& config() const { return cfg_; }
   const Checkpoint& checkpoint() const { return *ck_; }
@@ -78,6 +81,7 @@ class Model {
   MiniMaxM2Config cfg_;
   TensorView embed_;
   std::vector<float> final_norm_;
+  int64_t int4_rows16_ = 0;
   Linear lm_head_;
   std::vector<LayerWeights> layers_;
   std::vector<float> inv_freq_;

@@ -17,6 +17,7 @@
 
 #include "io/checkpoint.h"
 #include "io/safetensors_writer.h"
+#include "kernels/cpu/matmul_int4_rows16.h"
 #include "model/linear_weight.h"
 #include "runtime/model.h"
 #include "util/dtype.h"
@@ -148,8 +149,19 @@ void make_pair(const std::string& qdir, const std::string& ddir, bool mixed_ct) 
   d.write(ddir, cfg);
 }
 
-void expect_same_logits(const std::string& qdir, const std::string& ddir, WeightFormat attn, WeightFormat expert) {
-  Model qm(qdir), dm(ddir);
+void expect_same_logits(const std::string& qdir, const std::string& ddir, WeightFormat attn, WeightFormat expert,
+                        Residency res = Residency::Mapped) {
+  Model qm(qdir, res), dm(ddir);
+  if (res == Residency::Ram && expert == WeightFormat::PackedInt4 &&
+      kernels::int4_rows16_ok({nullptr, nullptr, kernels::ScaleType::BF16, qm.config().intermediate_size,
+                               qm.config().hidden_size, 32})) {
+    // --no-mmap interleaves every INT4 expert (3 per expert in the INT4 layers) in place
+    EXPECT_GT(qm.int4_rows16_matrices(), 0);
+    EXPECT_TRUE(qm.layer(0).w1[0].int4_rows16());
+    EXPECT_TRUE(qm.layer(0).w2[0].int4_rows16());
+  } else {
+    EXPECT_EQ(qm.int4_rows16_matrices(), 0);
+  }
   EXPECT_EQ(qm.layer(0).q.format(), attn);
   EXPECT_EQ(qm.layer(0).w1[0].format(), expert);
   EXPECT_EQ(dm.layer(0).q.format(), WeightFormat::Dense);
@@ -196,6 +208,13 @@ TEST_F(QuantizedFormats, MixedFp8AttentionW4A16ExpertsWithCarveOutEqualsDequanti
   EXPECT_EQ(m.layer(1).w1[0].format(), WeightFormat::Dense);  // the BF16 carve-out layer
   EXPECT_EQ(m.layer(1).q.format(), WeightFormat::Dense);
   expect_same_logits(tmp + "/ct", tmp + "/ct_deq", WeightFormat::Fp8Block, WeightFormat::PackedInt4);
+}
+
+// --no-mmap: the INT4 experts are interleaved in place (kernels/cpu/matmul_int4_rows16.h) and the
+// logits keep the same tolerance against the dequantized fp32 reference.
+TEST_F(QuantizedFormats, W4A16ReadIntoRamInterleavedEqualsDequantizedReference) {
+  make_pair(tmp + "/ct", tmp + "/ct_deq", true);
+  expect_same_logits(tmp + "/ct", tmp + "/ct_deq", WeightFormat::Fp8Block, WeightFormat::PackedInt4, Residency::Ram);
 }
 
 }  // namespace
