@@ -219,6 +219,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_phase_seconds_per_token", phase_s}, {"decode_phase_bytes_per_token", phase_b},
                        {"weights_in_ram", o->no_mmap}, {"weights_huge_page_bytes", m.checkpoint().huge_page_bytes()},
                        {"load_seconds", load_s}, {"bandwidth_pass_huge_page_bytes", probe.huge_page_bytes()},
+                       {"weights_int4_rows16_matrices", m.int4_rows16_matrices()},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
                        {"decode_cpu_share", cpu_share}, {"decode_cpu_efficiency", cpu_eff},
                        {"decode_page_faults_per_token", double(decode_faults) / double(o->decode)}, {"load_average_1min", load[0]}};
@@ -226,10 +227,13 @@ mixq::cli::RunFn setup(CLI::App& app) {
     } else {
       fmt::print("model:      {} ({})\n", o->model, m.describe());
       fmt::print("machine:    {} threads, ISA {}\n", ThreadPool::global().size(), kernels::matmul_target_name());
-      fmt::print("weights:    {} ({:.2f} s to load{})\n", o->no_mmap ? "read into RAM (--no-mmap)" : "mapped", load_s,
+      fmt::print("weights:    {} ({:.2f} s to load{}{})\n", o->no_mmap ? "read into RAM (--no-mmap)" : "mapped", load_s,
                  o->no_mmap ? fmt::format(", {:.0f} of {:.0f} MB in 2 MB huge pages", m.checkpoint().huge_page_bytes() / 1e6,
                                           m.checkpoint().tensor_bytes() / 1e6)
-                            : "");
+                            : "",
+                 m.int4_rows16_matrices() ? fmt::format(", {} INT4 matrices interleaved for the rows16 kernel",
+                                                        m.int4_rows16_matrices())
+                                          : "");
       fmt::print("prefill:    {} tokens in {:.3f} s = {:.1f} tok/s\n", o->prompt, prefill_s, pre_tps);
       fmt::print("decode:     {} tokens in {:.3f} s = {:.2f} tok/s (batch 1, KV {})\n", o->decode, decode_s, dec_tps, o->kv);
       fmt::print("weights/token: {:.2f} MB read per decoded token\n", double(bpt) / 1e6);
