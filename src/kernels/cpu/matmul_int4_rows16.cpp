@@ -47,6 +47,7 @@ void interleave_int4_rows16(uint32_t* packed, void* scale, ScaleType scale_type,
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+// GCC 12's own intrinsic helpers (_mm512_undefined operands) trip maybe-uninitialized.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
