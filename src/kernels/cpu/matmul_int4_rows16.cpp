@@ -72,9 +72,6 @@ inline int32_t act4(const int8_t* limb, int j, int i) {
   return v;
 }
 
-// One tile of 16 rows for MT tokens: Y[t * ldy + r], r < 16. q: the tile's words; s: its scales.
-// One token keeps lo and hi nibble products in separate int32 chains (the chains are 4 deep, not
-// 8: a single token is latency-bound otherwise); several tokens give independent chains anyway.
 // The end of one call's weights and scales: the prefetch ahead stops there (the bytes past it
 // belong to another matrix or to the other thread's rows).
 struct PrefetchEnd {
@@ -82,6 +79,10 @@ struct PrefetchEnd {
   const char* send = nullptr;
 };
 
+// One tile of 16 rows for MT tokens: Y[t * ldy + r], r < 16. q: the tile's words; s: its scales;
+// pfw: set for the first token pass over the tile only. One token keeps lo and hi nibble products
+// in separate int32 chains (4 deep, not 8: a single token is latency-bound otherwise); several
+// tokens give independent chains anyway.
 template <bool kBf16, int MT>
 void tile16(const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t nblk, int64_t G, float* Y,
             int64_t ldy, const PrefetchEnd* pfw) {
