@@ -331,7 +331,7 @@ TEST(Int4Rows16, LayoutAndEntryPoints) {
       std::vector<float> X(size_t(M * K));
       for (auto& v : X) v = nd(g);
       std::vector<float> want(size_t(M * N), NAN), got(size_t(M * N), NAN), via(size_t(M * N), NAN);
-      matmul_int4_rows16(W16, X.data(), M, K, want.data(), N, 0, N);
+      matmul_int4_vnni(W16, X.data(), M, K, want.data(), N, 0, N);
       Int4VnniActivations a;
       a.prepare(X.data(), M, K, K);
       for (int64_t n0 = 0; n0 < N;) {  // ranges of 1 .. 23 rows: cut tiles, whole tiles, the tail

@@ -14,7 +14,6 @@
 
 #include "kernels/cpu/matmul_ref.h"
 #include "kernels/cpu/matmul_int4_vnni.h"
-#include "kernels/cpu/matmul_int4_rows16.h"
 #include "util/dtype.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -720,8 +719,7 @@ void matmul_int4(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, fl
                  int64_t n1) {
   // Decode (M <= kInt4VnniMaxM) on AVX-512 VNNI: split int8 activations, stated error bound
   // (matmul_int4_vnni.h); prefill and other CPUs take the exact fp32 kernel.
-  // Interleaved weights (read into RAM, matmul_int4_rows16.h) take the rows16 kernel for any M.
-  if (W.rows16) return matmul_int4_rows16(W, X, M, ldx, Y, ldy, n0, n1);
+  // Interleaved weights (read into RAM, matmul_int4_rows16.h) take it for any M (use_int4_vnni).
   if (use_int4_vnni(W, M)) return matmul_int4_vnni(W, X, M, ldx, Y, ldy, n0, n1);
   HWY_DYNAMIC_DISPATCH(MatmulInt4)(W, X, M, ldx, Y, ldy, n0, n1);
 }

@@ -6,7 +6,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -14,15 +13,9 @@
 
 namespace mixq::kernels {
 
-namespace {
-bool env_on(const char* name) {
-  const char* e = std::getenv(name);
-  return e && *e && std::strcmp(e, "0") != 0;
-}
-}  // namespace
-
 bool int4_rows16_ok(const Int4Matrix& W) {
-  static const bool enabled = int4_vnni_cpu() && !env_on("MIXQ_INT4_EXACT") && !env_on("MIXQ_INT4_NATIVE");
+  static const bool enabled =
+      int4_vnni_cpu() && !int4_env_switch("MIXQ_INT4_EXACT") && !int4_env_switch("MIXQ_INT4_NATIVE");
   return enabled && !W.rows16 && W.N >= 16 && W.K > 0 && W.K % 32 == 0 && W.group > 0 && W.group % 32 == 0 &&
          W.K % W.group == 0;
 }
@@ -183,41 +176,11 @@ void run16(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int
 
 }  // namespace
 
-void matmul_int4_rows16_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy,
-                                 int64_t n0, int64_t n1) {
-  MIXQ_ASSERT(W.rows16);
-  if (a.cols() != W.K) fail("matmul_int4_rows16_prepared: activations have {} columns, the matrix {}", a.cols(), W.K);
-  if (a.rows() <= 0 || n1 <= n0) return;
-  const int64_t N16 = W.N / 16 * 16;
-  constexpr int64_t kBlock = 32;  // tokens per pass over a tile (the tile stays in L1/L2 meanwhile)
-  const Chunk* xt[kBlock];
-  for (int64_t m0 = 0; m0 < a.rows(); m0 += kBlock) {
-    const int64_t mb = std::min(kBlock, a.rows() - m0);
-    for (int64_t t = 0; t < mb; ++t) xt[t] = a.token(m0 + t);
-    if (n0 < N16) {
-      if (W.scale_type == ScaleType::BF16) run16<true>(W, xt, mb, Y + m0 * ldy, ldy, n0, std::min(n1, N16));
-      else run16<false>(W, xt, mb, Y + m0 * ldy, ldy, n0, std::min(n1, N16));
-    }
-  }
-  if (n1 > N16) {  // the rows past the last whole tile keep the native layout
-    Int4Matrix tail = W;
-    tail.rows16 = false;
-    matmul_int4_vnni_prepared(tail, a, Y, ldy, std::max(n0, N16), n1);
-  }
-}
-
-void matmul_int4_rows16(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
-                        int64_t n1) {
-  if (M <= 0 || n1 <= n0) return;
-  // Blocks of 32 tokens prepared into a per-thread buffer: 704 B per 128 activations per token,
-  // 528 KiB at K = 3072, whatever M is.
-  constexpr int64_t kBlock = 32;
-  thread_local Int4VnniActivations a;
-  for (int64_t m0 = 0; m0 < M; m0 += kBlock) {
-    const int64_t mb = std::min(kBlock, M - m0);
-    a.prepare(X + m0 * ldx, mb, ldx, W.K);
-    matmul_int4_rows16_prepared(W, a, Y + m0 * ldy, ldy, n0, n1);
-  }
+void matmul_int4_rows16_tiles(const Int4Matrix& W, const Int4VnniChunk* const* xt, int64_t M, float* Y, int64_t ldy,
+                              int64_t n0, int64_t n1) {
+  MIXQ_ASSERT(W.rows16 && M <= 32 && n1 <= W.N / 16 * 16);
+  if (W.scale_type == ScaleType::BF16) run16<true>(W, xt, M, Y, ldy, n0, n1);
+  else run16<false>(W, xt, M, Y, ldy, n0, n1);
 }
 
 #pragma GCC diagnostic pop

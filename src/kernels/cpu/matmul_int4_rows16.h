@@ -38,13 +38,12 @@ bool int4_rows16_ok(const Int4Matrix& W);
 // same shape.
 void interleave_int4_rows16(uint32_t* packed, void* scale, ScaleType scale_type, int64_t N, int64_t K, int64_t group);
 
-// Rows [n0, n1) of Y for all prepared tokens, on a rows16 matrix (W.rows16). Any n0, n1: a tile
-// cut by the range is computed whole into a scratch and the asked rows copied out (callers that
-// split on multiples of 16, as parallel_rows does, never pay that).
-void matmul_int4_rows16_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy,
-                                 int64_t n0, int64_t n1);
-// The same from fp32 activations (prepared here in blocks of 32 tokens).
-void matmul_int4_rows16(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
-                        int64_t n1);
+// The kernel itself, called by matmul_int4_vnni_prepared (which every INT4 entry point reaches
+// for a rows16 matrix, and which runs the rows past the last tile): rows [n0, n1), n1 <= N16, of
+// Y for M <= 32 prepared tokens xt[0..M) (Int4VnniActivations::token). Any n0, n1: a tile cut by
+// the range is computed whole into a scratch and the asked rows copied out (callers that split on
+// multiples of 16, as parallel_rows does, never pay that).
+void matmul_int4_rows16_tiles(const Int4Matrix& W, const Int4VnniChunk* const* xt, int64_t M, float* Y, int64_t ldy,
+                              int64_t n0, int64_t n1);
 
 }  // namespace mixq::kernels

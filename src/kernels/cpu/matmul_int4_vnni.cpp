@@ -98,11 +98,13 @@ std::atomic<bool> g_force_exact{false};
 
 void force_int4_exact(bool on) { g_force_exact.store(on, std::memory_order_relaxed); }
 
+bool int4_env_switch(const char* name) {
+  const char* e = std::getenv(name);
+  return e && *e && std::strcmp(e, "0") != 0;
+}
+
 bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
-  static const bool enabled = [] {
-    const char* e = std::getenv("MIXQ_INT4_EXACT");
-    return int4_vnni_cpu() && !(e && *e && std::strcmp(e, "0") != 0);
-  }();
+  static const bool enabled = int4_vnni_cpu() && !int4_env_switch("MIXQ_INT4_EXACT");
   if (W.rows16) return true;  // interleaved weights take the split kernel whatever M is
   return enabled && !g_force_exact.load(std::memory_order_relaxed) && M <= kInt4VnniMaxM && int4_vnni_shape_ok(W);
 }
@@ -361,21 +363,14 @@ void run_any(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, i
 
 void matmul_int4_vnni(const Int4Matrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
                       int64_t n0, int64_t n1) {
-  if (W.rows16) return matmul_int4_rows16(W, X, M, ldx, Y, ldy, n0, n1);
   if (M <= 0 || n1 <= n0) return;
   // Blocks of 32 tokens prepared into a per-thread buffer (bounded whatever M is).
   constexpr int64_t kBlock = 32;
-  thread_local std::vector<Chunk> buf;
-  const int64_t nch = (W.K + 127) / 128;
-  buf.resize(size_t(std::min(M, kBlock) * nch));
-  const Chunk* xt[kBlock];
+  thread_local Int4VnniActivations a;
   for (int64_t m0 = 0; m0 < M; m0 += kBlock) {
     const int64_t mb = std::min(kBlock, M - m0);
-    for (int64_t t = 0; t < mb; ++t) {
-      prep_token(X + (m0 + t) * ldx, W.K, buf.data() + t * nch);
-      xt[t] = buf.data() + t * nch;
-    }
-    run_any(W, xt, mb, Y + m0 * ldy, ldy, n0, n1);
+    a.prepare(X + m0 * ldx, mb, ldx, W.K);
+    matmul_int4_vnni_prepared(W, a, Y + m0 * ldy, ldy, n0, n1);
   }
 }
 
@@ -389,15 +384,18 @@ void Int4VnniActivations::prepare(const float* X, int64_t M, int64_t ldx, int64_
 
 void matmul_int4_vnni_prepared(const Int4Matrix& W, const Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0,
                                int64_t n1) {
-  if (W.rows16) return matmul_int4_rows16_prepared(W, a, Y, ldy, n0, n1);
   if (a.cols() != W.K) fail("matmul_int4_vnni_prepared: activations have {} columns, the matrix {}", a.cols(), W.K);
   if (a.rows() <= 0 || n1 <= n0) return;
+  // rows16: the whole tiles take the rows16 kernel; the rows past the last one keep the native
+  // layout (and addresses), so they take this file's kernel like any native matrix.
+  const int64_t N16 = W.rows16 ? W.N / 16 * 16 : 0;
   constexpr int64_t kBlock = 32;
   const Chunk* xt[kBlock];
   for (int64_t m0 = 0; m0 < a.rows(); m0 += kBlock) {
     const int64_t mb = std::min(kBlock, a.rows() - m0);
     for (int64_t t = 0; t < mb; ++t) xt[t] = a.token(m0 + t);
-    run_any(W, xt, mb, Y + m0 * ldy, ldy, n0, n1);
+    if (n0 < N16) matmul_int4_rows16_tiles(W, xt, mb, Y + m0 * ldy, ldy, n0, std::min(n1, N16));
+    if (n1 > N16) run_any(W, xt, mb, Y + m0 * ldy, ldy, std::max(n0, N16), n1);
   }
 }
 

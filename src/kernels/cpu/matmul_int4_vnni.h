@@ -60,6 +60,9 @@ void split_activations(const float* x, int64_t K, int8_t* a, float* t);
 
 // AVX-512 F/BW/VL + VNNI present on this CPU.
 bool int4_vnni_cpu();
+// An INT4 kernel switch in the environment (MIXQ_INT4_EXACT, MIXQ_INT4_NATIVE): set, non-empty and
+// not "0".
+bool int4_env_switch(const char* name);
 // Shapes the kernel handles: K % 32 == 0, group in {32, 64, 128} or a multiple of 128.
 bool int4_vnni_shape_ok(const Int4Matrix& W);
 // What matmul_int4 asks: CPU and shape ok, M <= kInt4VnniMaxM, env MIXQ_INT4_EXACT unset / "0",
