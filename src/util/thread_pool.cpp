@@ -46,26 +46,33 @@ ThreadPool& ThreadPool::global() {
 }
 
 template <class Pred>
-bool ThreadPool::spin_until(Pred pred, int64_t& budget_ns) const {
-  if (pred()) return true;
-  if (spin_ns_ <= 0) return false;
-  // Adaptive budget: doubles (up to MIXQ_SPIN_US) each time a spin succeeds and halves (down to
-  // 1/16 of it) each time it fails. On a loaded machine the other thread is often descheduled, a
-  // spin then only burns CPU the scheduler could give to it, and the budget shrinks by itself.
+void ThreadPool::wait_until(Pred pred, int64_t& budget_ns, std::condition_variable& cv) {
+  if (pred()) return;
   const auto t0 = std::chrono::steady_clock::now();
-  for (;;) {
-    for (int i = 0; i < 64; ++i) {
-      MIXQ_CPU_RELAX();
-      if (pred()) {
-        budget_ns = std::min(spin_ns_, budget_ns * 2);
-        return true;
+  if (spin_ns_ > 0) {
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        MIXQ_CPU_RELAX();
+        if (pred()) {
+          budget_ns = std::min(spin_ns_, budget_ns * 2);
+          return;
+        }
       }
-    }
-    if (std::chrono::steady_clock::now() - t0 > std::chrono::nanoseconds(budget_ns)) {
-      budget_ns = std::max(spin_ns_ / 16, budget_ns / 2);
-      return pred();
+      if (std::chrono::steady_clock::now() - t0 > std::chrono::nanoseconds(budget_ns)) break;
     }
   }
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv.wait(lk, pred);
+  }
+  // The budget after a sleep: a wait that ended within MIXQ_SPIN_US (wake-up included) should have
+  // been spun through: a sleep/wake pair costs tens of microseconds in a VM, more than the spin, so
+  // the budget goes back to the full MIXQ_SPIN_US. Halving it after such waits kept the workers at
+  // the 1/16 floor through decode (gaps of 10-30 us between dispatches: every attention dispatch
+  // paid a ~20 us wake). Only a longer wait - the machine idle, or loaded so that this thread or
+  // the others were descheduled - halves it (down to 1/16), so less CPU is burnt then.
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  budget_ns = waited <= std::chrono::nanoseconds(spin_ns_) ? spin_ns_ : std::max(spin_ns_ / 16, budget_ns / 2);
 }
 
 void ThreadPool::run_chunks(uint64_t job, size_t thread_index) {
@@ -109,10 +116,7 @@ void ThreadPool::worker_loop(size_t index) {
   int64_t budget = spin_ns_;
   for (;;) {
     auto fresh = [&] { return stop_.load(std::memory_order_acquire) || job_seq_.load(std::memory_order_acquire) != seen; };
-    if (!spin_until(fresh, budget)) {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, fresh);
-    }
+    wait_until(fresh, budget, cv_);
     if (stop_.load()) return;
     seen = job_seq_.load(std::memory_order_acquire);
     run_chunks(seen, index);
@@ -151,10 +155,7 @@ void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(s
   cv_.notify_all();
   run_chunks(job, 0);
   auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(done, caller_spin_ns_)) {
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, done);
-  }
+  wait_until(done, caller_spin_ns_, done_cv_);
   job_ = nullptr;
   std::exception_ptr err;
   {

@@ -10,8 +10,9 @@
 // chunk boundaries depend only on n, grain and the pool size, never on timing.
 // Wake-ups: an idle worker first spins on an atomic job counter for a short while (MIXQ_SPIN_US,
 // default 100 us) and only then sleeps on a condition variable, and the caller spins the same way
-// before sleeping while it waits for the last chunk; each budget halves after a spin that ended in
-// sleep and doubles after one that did not (on a loaded machine less CPU is burnt). A decode step
+// before sleeping while it waits for the last chunk; each budget halves after a wait longer than
+// MIXQ_SPIN_US (idle, or a loaded machine: less CPU is burnt) and returns to the full budget after
+// a shorter one (the spin would have been cheaper than the sleep). A decode step
 // issues a dispatch every few hundred microseconds; a futex sleep/wake pair costs tens of microseconds in a VM and more when
 // the woken thread has to be scheduled (docs/perf-engine.md). The spin is bounded, so an idle
 // process does not burn CPU for more than MIXQ_SPIN_US after its last job.
@@ -50,9 +51,10 @@ class ThreadPool {
  private:
   void worker_loop(size_t index);
   void run_chunks(uint64_t job, size_t thread_index);
-  // Spins up to budget_ns (adapted, see the .cpp) for pred(), then returns pred().
+  // Returns once pred() holds: spins up to budget_ns, then sleeps on cv (notified under mu_).
+  // Adapts budget_ns (see the .cpp).
   template <class Pred>
-  bool spin_until(Pred pred, int64_t& budget_ns) const;
+  void wait_until(Pred pred, int64_t& budget_ns, std::condition_variable& cv);
 
   std::vector<std::thread> workers_;
   std::mutex submit_mu_;  // one job at a time
