@@ -18,6 +18,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/attention.h"
 #include "kernels/cpu/bandwidth.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/peak.h"
@@ -181,6 +182,40 @@ void BM_StreamSumPerCpuSecond(benchmark::State& st) {
 }
 BENCHMARK(BM_Bf16PerCpuSecond)->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StreamSumPerCpuSecond)->Unit(benchmark::kMillisecond);
+
+// Decode attention (one query row, MiniMax-M2 heads: 48 query / 8 KV heads x 128, BF16 cache)
+// over a context of `ctx` positions, on the calling thread, in the KvCache's head-major layout:
+// time per layer and GB/s of KV read. cold=1 evicts the caches before each call, as the weights
+// streaming through between two layers' attention do in decode.
+void BM_AttentionDecode(benchmark::State& st) {
+  const AttentionShape s{48, 8, 128, 0.088388f};
+  const int64_t n = st.range(0), width = s.nkv * s.d;
+  std::vector<uint16_t> k(size_t(n * width)), v(size_t(n * width));
+  std::vector<float> q(size_t(s.nh * s.d)), out(q.size());
+  std::mt19937 g(3);
+  std::normal_distribution<float> nd(0, 1);
+  for (auto& x : k) x = mixq::f32_to_bf16(nd(g));
+  for (auto& x : v) x = mixq::f32_to_bf16(nd(g));
+  for (auto& x : q) x = nd(g);
+  const KvRows kv{k.data(), v.data(), KvType::BF16, s.d, n * s.d};
+  std::vector<float> flush(st.range(1) ? size_t(16) << 20 : 0);  // 64 MB: evicts L2 and L3
+  for (auto _ : st) {
+    if (st.range(1)) {
+      st.PauseTiming();
+      float sum = 0;  // reads only, as the weights do: evicted lines are clean
+      for (size_t i = 0; i < flush.size(); i += 16) sum += flush[i];
+      benchmark::DoNotOptimize(sum);
+      st.ResumeTiming();
+    }
+    attention(q.data(), s.nh * s.d, s, n - 1, kv, out.data(), s.nh * s.d, 0, s.nh);
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.counters["KV_GB/s"] = benchmark::Counter(double(4 * n * width), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_AttentionDecode)
+    ->ArgNames({"ctx", "cold"})
+    ->ArgsProduct({{144, 1024, 8192}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_FmaPeak(benchmark::State& st) {
   double flops = 0;

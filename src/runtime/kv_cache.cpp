@@ -7,7 +7,12 @@
 namespace mixq {
 
 KvCache::KvCache(const MiniMaxM2Config& cfg, int64_t capacity, kernels::KvType type)
-    : layers_(cfg.num_hidden_layers), width_(cfg.kv_width()), capacity_(capacity), type_(type) {
+    : layers_(cfg.num_hidden_layers),
+      width_(cfg.kv_width()),
+      heads_(cfg.num_key_value_heads),
+      d_(cfg.head_dim),
+      capacity_(capacity),
+      type_(type) {
   if (capacity < 1) fail("KV cache: capacity must be at least 1 token, got {}", capacity);
   const size_t n = size_t(capacity * width_ * kernels::kv_type_size(type));
   k_.assign(size_t(layers_), std::vector<uint8_t>(n));
@@ -31,14 +36,18 @@ void KvCache::store(int layer, int64_t pos0, int64_t T, const float* k, int64_t 
   if (pos0 + T > capacity_)
     fail("KV cache full: {} positions needed, capacity {} (raise --ctx / the KV budget)", pos0 + T, capacity_);
   const int es = kernels::kv_type_size(type_);
-  for (int64_t t = 0; t < T; ++t) {
-    kernels::kv_store(type_, k + t * ldk, k_[size_t(layer)].data() + size_t((pos0 + t) * width_ * es), width_);
-    kernels::kv_store(type_, v + t * ldv, v_[size_t(layer)].data() + size_t((pos0 + t) * width_ * es), width_);
+  for (int64_t h = 0; h < heads_; ++h) {
+    // Head-major: head h's positions are contiguous, d values each (see rows()).
+    const size_t at = size_t((h * capacity_ + pos0) * d_ * es);
+    for (int64_t t = 0; t < T; ++t) {
+      kernels::kv_store(type_, k + t * ldk + h * d_, k_[size_t(layer)].data() + at + size_t(t * d_ * es), d_);
+      kernels::kv_store(type_, v + t * ldv + h * d_, v_[size_t(layer)].data() + at + size_t(t * d_ * es), d_);
+    }
   }
 }
 
 kernels::KvRows KvCache::rows(int layer) const {
-  return {k_[size_t(layer)].data(), v_[size_t(layer)].data(), type_, width_};
+  return {k_[size_t(layer)].data(), v_[size_t(layer)].data(), type_, d_, capacity_ * d_};
 }
 
 void KvCache::set_length(int64_t n) {

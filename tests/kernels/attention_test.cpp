@@ -2,7 +2,9 @@
 // query offsets (pos0 > 0 = decode / chunked prefill over an existing cache).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -16,7 +18,10 @@ TEST(Attention, MatchesReferenceForEveryCacheType) {
   std::mt19937 g(7);
   std::normal_distribution<float> nd(0.f, 1.f);
   struct C { int64_t nh, nkv, d, T, pos0; };
-  const C cases[] = {{1, 1, 1, 1, 0}, {4, 2, 17, 3, 0}, {6, 2, 40, 5, 9}, {8, 2, 64, 1, 30}, {12, 3, 128, 4, 2}};
+  // Groups of 1-8 query heads per KV head (7 and 8 run as two tiles), MiniMax-M2's 48/8 x 128
+  // over a context that is not a multiple of the kernel's 4-position or 32-position blocks.
+  const C cases[] = {{1, 1, 1, 1, 0}, {4, 2, 17, 3, 0}, {6, 2, 40, 5, 9},   {8, 2, 64, 1, 30},
+                     {12, 3, 128, 4, 2}, {48, 8, 128, 2, 69}, {16, 2, 64, 3, 33}, {7, 1, 32, 1, 5}};
   for (int64_t tgt : hwy::SupportedAndGeneratedTargets()) {
     hwy::SetSupportedTargetsForTest(tgt);
     for (auto c : cases)
@@ -40,6 +45,45 @@ TEST(Attention, MatchesReferenceForEveryCacheType) {
       }
   }
   hwy::SetSupportedTargetsForTest(0);
+}
+
+// The KvCache layout (head-major) and the packed one (position-major) give bit-identical results,
+// and so does any split of the work items, including splits inside a KV head's group.
+TEST(Attention, HeadMajorLayoutAndItemSplitsGiveIdenticalResults) {
+  std::mt19937 g(11);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const int64_t nh = 48, nkv = 8, d = 128, T = 3, pos0 = 41, S = pos0 + T, cap = S + 7;
+  std::vector<float> kp(size_t(S * nkv * d)), vp(kp.size()), q(size_t(T * nh * d));
+  for (auto& x : kp) x = nd(g);
+  for (auto& x : vp) x = nd(g);
+  for (auto& x : q) x = nd(g);
+  std::vector<uint16_t> kpb(kp.size()), vpb(kp.size()), khb(size_t(cap * nkv * d)), vhb(khb.size());
+  kv_store(KvType::BF16, kp.data(), kpb.data(), int64_t(kp.size()));
+  kv_store(KvType::BF16, vp.data(), vpb.data(), int64_t(vp.size()));
+  for (int64_t j = 0; j < S; ++j)
+    for (int64_t h = 0; h < nkv; ++h)
+      for (int64_t i = 0; i < d; ++i) {
+        khb[size_t((h * cap + j) * d + i)] = kpb[size_t((j * nkv + h) * d + i)];
+        vhb[size_t((h * cap + j) * d + i)] = vpb[size_t((j * nkv + h) * d + i)];
+      }
+  const AttentionShape s{nh, nkv, d, 1.f / std::sqrt(float(d))};
+  const KvRows packed{kpb.data(), vpb.data(), KvType::BF16, nkv * d};
+  const KvRows head_major{khb.data(), vhb.data(), KvType::BF16, d, cap * d};
+  const int64_t ld = nh * d, items = T * nh;
+  std::vector<float> a(q.size(), NAN), b(q.size(), NAN), c(q.size(), NAN), r(q.size(), NAN);
+  attention(q.data(), ld, s, pos0, packed, a.data(), ld, 0, items);
+  attention(q.data(), ld, s, pos0, head_major, b.data(), ld, 0, items);
+  for (int64_t i0 = 0; i0 < items;) {  // uneven pieces: 5, 2, 5, 2, ... items
+    const int64_t i1 = std::min(items, i0 + (i0 % 7 == 0 ? 5 : 2));
+    attention(q.data(), ld, s, pos0, head_major, c.data(), ld, i0, i1);
+    i0 = i1;
+  }
+  attention_ref(q.data(), ld, s, pos0, head_major, r.data(), ld, 0, items);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i], b[i]) << i;
+    ASSERT_EQ(a[i], c[i]) << i;
+    ASSERT_NEAR(a[i], r[i], 2e-5f * (1.f + std::fabs(r[i]))) << i;
+  }
 }
 
 TEST(Attention, FirstPositionReturnsItsValueRow) {

@@ -1,8 +1,17 @@
-// Fast attention over the KV cache (Highway). Per (query row, head) item: one pass of q.k dot
-// products over the visible positions (K rows decoded to fp32 in registers), an fp32 softmax, and
-// one pass accumulating p_j * v_j into an fp32 output row. Bandwidth: each item reads its KV head
-// once; the 6 (48/8) query heads sharing a KV head hit it in cache when run back to back, which the
-// t * nh + h item order gives.
+// Fast attention over the KV cache (Highway). Work runs over (query row, KV head) pairs: the query
+// heads that share a KV head (6 of them for MiniMax-M2's 48/8) are handled together, so each K and
+// V row is read and decoded to fp32 once per group rather than once per head. Per pair:
+//   1. scores: K rows are decoded a block at a time into an fp32 scratch block (kPosBlock rows, in
+//      L1); each head takes 4 positions at once (4 independent FMA chains) and reduces the 4
+//      accumulators together (Reduce4), instead of one horizontal sum per position;
+//   2. an fp32 softmax per head (vector max, exp and sum);
+//   3. p . V: V rows decoded per block; every head's output chunk stays in registers while the
+//      block's rows stream by (up to kMaxRun heads x 4 vectors on AVX-512).
+// Numerics: scores are single-accumulator dot products over the head dims, as in the reference,
+// with a different final reduction tree; p . V adds positions in order. Within 2e-5 of
+// attention_ref (tests/kernels/attention_test.cpp).
+// Measured (engine_kernels_bench BM_AttentionDecode, one thread, MiniMax-M2 heads, BF16 cache):
+// see docs/perf-engine.md.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -14,6 +23,8 @@
 #define HWY_TARGET_INCLUDE "kernels/cpu/attention.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "hwy/aligned_allocator.h"
+#include "hwy/contrib/math/math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mixq::kernels {
@@ -21,6 +32,19 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using DF = hn::ScalableTag<float>;
 using VF = hn::Vec<DF>;
+
+// Positions per decoded block: 32 rows x 128 dims x 4 B = 16 KB for K (or V), resident in L1
+// while every head of the group reads it.
+constexpr int64_t kPosBlock = 32;
+// Query heads per run. The p . V pass keeps kMaxRun x kPvVecs accumulators in registers:
+// 6 x 4 + 4 V vectors + 1 broadcast = 29 of AVX-512's 32; 6 x 2 + 2 + 1 = 15 of AVX2's 16.
+constexpr int kMaxRun = 6;
+// Positions of K and of V requested up front by each run (128 x 256 B x 2 = 64 KB at d = 128 in
+// BF16: a short decode context's whole share, in flight at once).
+constexpr int64_t kPrefetchRows = 128;
+constexpr int kPvVecs = HWY_MAX_BYTES >= 64 ? 4 : 2;
+
+#define MIXQ_UNROLL _Pragma("GCC unroll 16")
 
 template <KvType T>
 HWY_INLINE VF LoadKv(DF df, const void* base, int64_t i) {
@@ -39,41 +63,256 @@ HWY_INLINE VF LoadKv(DF df, const void* base, int64_t i) {
   }
 }
 
+// Rows [j0, j0 + jn) of one KV head (element offset `off` within a position) as fp32 rows of d
+// values, ld apart, at dst.
+template <KvType T>
+HWY_INLINE void DecodeRows(const void* base, int64_t stride, int64_t off, int64_t j0, int64_t jn, int64_t d, int64_t ld,
+                           float* dst) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L;
+  const int64_t es = kv_type_size(T), row_bytes = d * es;
+  for (int64_t j = 0; j < jn; ++j) {
+    const int64_t src = (j0 + j) * stride + off;
+    // The same row of the next block: fetched while this block is computed on (without it, a
+    // cold cache - the weights stream through it between two layers - stalls every block).
+    // Past the end of the cache is harmless (prefetches do not fault).
+    const auto* ahead = static_cast<const uint8_t*>(base) + (src + kPosBlock * stride) * es;
+    for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(ahead + b, 0, 3);
+    float* row = dst + j * ld;
+    int64_t i = 0;
+    for (; i < dv; i += L) hn::StoreU(LoadKv<T>(df, base, src + i), df, row + i);
+    for (; i < d; ++i) row[i] = kv_load(T, base, src + i);
+  }
+}
+
+// Halves a vector down to 4 lanes (adding the halves) and stores them.
+#if HWY_TARGET != HWY_SCALAR
+template <class D, class V>
+HWY_INLINE void StoreSum4(D d, V v, float* out) {
+  if constexpr (hn::MaxLanes(d) > 4) {
+    const hn::Half<D> dh;
+    StoreSum4(dh, hn::Add(hn::LowerHalf(dh, v), hn::UpperHalf(dh, v)), out);
+  } else {
+    hn::StoreU(v, d, out);
+  }
+}
+#endif
+
+// out[r] = sum of the lanes of a_r, for 4 vectors at once: two interleave steps sum each 128-bit
+// block's 4 lanes into lane r of that block, then the blocks are added together.
+HWY_INLINE void Reduce4(VF a0, VF a1, VF a2, VF a3, float* out) {
+  const DF df;
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (hn::MaxLanes(df) >= 4) {
+    const hn::Repartition<uint64_t, DF> d64;
+    const VF a01 = hn::Add(hn::InterleaveLower(df, a0, a1), hn::InterleaveUpper(df, a0, a1));  // a0 a1 a0 a1
+    const VF a23 = hn::Add(hn::InterleaveLower(df, a2, a3), hn::InterleaveUpper(df, a2, a3));  // a2 a3 a2 a3
+    const auto lo = hn::InterleaveLower(d64, hn::BitCast(d64, a01), hn::BitCast(d64, a23));
+    const auto hi = hn::InterleaveUpper(d64, hn::BitCast(d64, a01), hn::BitCast(d64, a23));
+    StoreSum4(df, hn::Add(hn::BitCast(df, lo), hn::BitCast(df, hi)), out);
+    return;
+  }
+#endif
+  {
+    out[0] = hn::GetLane(hn::SumOfLanes(df, a0));
+    out[1] = hn::GetLane(hn::SumOfLanes(df, a1));
+    out[2] = hn::GetLane(hn::SumOfLanes(df, a2));
+    out[3] = hn::GetLane(hn::SumOfLanes(df, a3));
+  }
+}
+
+// p[h][j] = q[h] . k_j (unscaled) for HG heads and the jn rows of kf (fp32, ld apart). Tiles of
+// HG heads x 4 positions: each q and k vector load feeds several FMAs, 4 HG independent chains.
+template <int HG>
+HWY_INLINE void Scores(const float* const* q, const float* kf, int64_t jn, int64_t d, int64_t ld, float* const* p) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L;
+  int64_t j = 0;
+  for (; j + 4 <= jn; j += 4) {
+    const float* k0 = kf + j * ld;
+    VF a[HG][4];
+    MIXQ_UNROLL for (int h = 0; h < HG; ++h)
+      MIXQ_UNROLL for (int r = 0; r < 4; ++r) a[h][r] = hn::Zero(df);
+    for (int64_t i = 0; i < dv; i += L) {
+      VF kv[4];
+      MIXQ_UNROLL for (int r = 0; r < 4; ++r) kv[r] = hn::LoadU(df, k0 + r * ld + i);
+      MIXQ_UNROLL for (int h = 0; h < HG; ++h) {
+        const VF qv = hn::LoadU(df, q[h] + i);
+        MIXQ_UNROLL for (int r = 0; r < 4; ++r) a[h][r] = hn::MulAdd(qv, kv[r], a[h][r]);
+      }
+    }
+    MIXQ_UNROLL for (int h = 0; h < HG; ++h) {
+      Reduce4(a[h][0], a[h][1], a[h][2], a[h][3], p[h] + j);
+      if (dv < d)
+        for (int r = 0; r < 4; ++r)
+          for (int64_t i = dv; i < d; ++i) p[h][j + r] += q[h][i] * k0[r * ld + i];
+    }
+  }
+  for (; j < jn; ++j) {
+    const float* kr = kf + j * ld;
+    for (int h = 0; h < HG; ++h) {
+      VF a = hn::Zero(df);
+      for (int64_t i = 0; i < dv; i += L) a = hn::MulAdd(hn::LoadU(df, q[h] + i), hn::LoadU(df, kr + i), a);
+      float s = hn::GetLane(hn::SumOfLanes(df, a));
+      for (int64_t i = dv; i < d; ++i) s += q[h][i] * kr[i];
+      p[h][j] = s;
+    }
+  }
+}
+
+// p[0..n) <- exp(scale * p - max(scale * p)); returns their sum.
+HWY_INLINE float SoftmaxNumerators(float* p, int64_t n, float scale) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), nv = n - n % L;
+  const VF vs = hn::Set(df, scale);
+  float mx = -INFINITY;
+  if (nv > 0) {
+    VF m = hn::Set(df, -INFINITY);
+    for (int64_t j = 0; j < nv; j += L) {
+      const VF x = hn::Mul(hn::LoadU(df, p + j), vs);
+      hn::StoreU(x, df, p + j);
+      m = hn::Max(m, x);
+    }
+    mx = hn::GetLane(hn::MaxOfLanes(df, m));
+  }
+  for (int64_t j = nv; j < n; ++j) mx = std::max(mx, p[j] *= scale);
+  const VF vmx = hn::Set(df, mx);
+  VF acc = hn::Zero(df);
+  for (int64_t j = 0; j < nv; j += L) {
+    const VF e = hn::Exp(df, hn::Sub(hn::LoadU(df, p + j), vmx));
+    hn::StoreU(e, df, p + j);
+    acc = hn::Add(acc, e);
+  }
+  float sum = hn::GetLane(hn::SumOfLanes(df, acc));
+  for (int64_t j = nv; j < n; ++j) sum += (p[j] = std::exp(p[j] - mx));
+  return sum;
+}
+
+// o[g][c .. c + CV*L) += sum over the block's rows j of p[g][j] * vf[j][c ..], for G heads.
+template <int G, int CV>
+HWY_INLINE void PvChunk(const float* vf, int64_t jn, int64_t ld, int64_t c, const float* const* p, float* const* o) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df));
+  VF acc[G][CV];
+  MIXQ_UNROLL for (int g = 0; g < G; ++g)
+    MIXQ_UNROLL for (int v = 0; v < CV; ++v) acc[g][v] = hn::LoadU(df, o[g] + c + v * L);
+  for (int64_t j = 0; j < jn; ++j) {
+    VF vv[CV];
+    MIXQ_UNROLL for (int v = 0; v < CV; ++v) vv[v] = hn::LoadU(df, vf + j * ld + c + v * L);
+    MIXQ_UNROLL for (int g = 0; g < G; ++g) {
+      const VF pg = hn::Set(df, p[g][j]);
+      MIXQ_UNROLL for (int v = 0; v < CV; ++v) acc[g][v] = hn::MulAdd(pg, vv[v], acc[g][v]);
+    }
+  }
+  MIXQ_UNROLL for (int g = 0; g < G; ++g)
+    MIXQ_UNROLL for (int v = 0; v < CV; ++v) hn::StoreU(acc[g][v], df, o[g] + c + v * L);
+}
+
+template <int G>
+HWY_INLINE void PvBlock(const float* vf, int64_t jn, int64_t d, int64_t ld, const float* const* p, float* const* o) {
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L;
+  int64_t c = 0;
+  for (; c + kPvVecs * L <= dv; c += kPvVecs * L) PvChunk<G, kPvVecs>(vf, jn, ld, c, p, o);
+  for (; c < dv; c += L) PvChunk<G, 1>(vf, jn, ld, c, p, o);
+  if (dv < d)
+    for (int g = 0; g < G; ++g)
+      for (int64_t j = 0; j < jn; ++j)
+        for (int64_t i = dv; i < d; ++i) o[g][i] += p[g][j] * vf[j * ld + i];
+}
+
+// Query row t, heads [h0, h0 + G) (all on KV head kvh), over positions [0, n).
+template <KvType T>
+void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv, float* out, int64_t ldo, int64_t t,
+         int64_t h0, int G, int64_t kvh, int64_t n) {
+  const int64_t d = s.d, off = kv.head_offset(kvh, d);
+  // Scratch, 64-byte aligned (a misaligned 64-byte load spans two cache lines and costs two):
+  // the decoded K or V block, the heads' queries and their scores; rows padded to whole lines.
+  const int64_t dp = (d + 15) / 16 * 16, np = (n + 15) / 16 * 16;
+  thread_local hwy::AlignedFreeUniquePtr<float[]> scratch;
+  thread_local size_t capacity = 0;
+  const size_t need = size_t(kPosBlock * dp + kMaxRun * (dp + np));
+  if (capacity < need) {
+    scratch = hwy::AllocateAligned<float>(need);
+    capacity = need;
+  }
+  float* block = scratch.get();
+  float* qbase = block + kPosBlock * dp;
+  float* pbase = qbase + kMaxRun * dp;
+  const float* p[kMaxRun];
+  float* o[kMaxRun];
+  for (int g = 0; g < G; ++g) {
+    p[g] = pbase + g * np;
+    o[g] = out + t * ldo + (h0 + g) * d;
+    std::copy_n(q + t * ldq + (h0 + g) * d, d, qbase + g * dp);
+  }
+  // The first blocks of K and V requested at once (DecodeRows fetches one block ahead after that).
+  {
+    const int64_t es = kv_type_size(T), rows = std::min(n, kPrefetchRows);
+    for (const void* base : {kv.k, kv.v})
+      for (int64_t j = 0; j < rows; ++j)
+        for (int64_t b = 0; b < d * es; b += 64)
+          __builtin_prefetch(static_cast<const uint8_t*>(base) + (j * kv.stride + off) * es + b, 0, 3);
+  }
+  for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
+    const int64_t jn = std::min(kPosBlock, n - j0);
+    DecodeRows<T>(kv.k, kv.stride, off, j0, jn, d, dp, block);
+    // Heads in tiles of at most 3 (3 x 4 accumulators + 4 k vectors + 1 q vector).
+    for (int g = 0; g < G;) {
+      const int left = G - g, hg = left == 4 ? 2 : std::min(3, left);  // 4 = 2 + 2, not 3 + 1
+      const float* qg[3];
+      float* pg[3];
+      for (int h = 0; h < hg; ++h) {
+        qg[h] = qbase + (g + h) * dp;
+        pg[h] = pbase + (g + h) * np + j0;
+      }
+      if (hg == 3) Scores<3>(qg, block, jn, d, dp, pg);
+      else if (hg == 2) Scores<2>(qg, block, jn, d, dp, pg);
+      else Scores<1>(qg, block, jn, d, dp, pg);
+      g += hg;
+    }
+  }
+  float inv[kMaxRun];
+  for (int g = 0; g < G; ++g) {
+    inv[g] = 1.f / SoftmaxNumerators(pbase + g * np, n, s.scale);
+    std::fill(o[g], o[g] + d, 0.f);
+  }
+  for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
+    const int64_t jn = std::min(kPosBlock, n - j0);
+    DecodeRows<T>(kv.v, kv.stride, off, j0, jn, d, dp, block);
+    const float* pj[kMaxRun];
+    for (int g = 0; g < G; ++g) pj[g] = p[g] + j0;
+    switch (G) {
+      case 1: PvBlock<1>(block, jn, d, dp, pj, o); break;
+      case 2: PvBlock<2>(block, jn, d, dp, pj, o); break;
+      case 3: PvBlock<3>(block, jn, d, dp, pj, o); break;
+      case 4: PvBlock<4>(block, jn, d, dp, pj, o); break;
+      case 5: PvBlock<5>(block, jn, d, dp, pj, o); break;
+      default: PvBlock<6>(block, jn, d, dp, pj, o); break;
+    }
+  }
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L;
+  for (int g = 0; g < G; ++g) {
+    int64_t i = 0;
+    for (; i < dv; i += L) hn::StoreU(hn::Mul(hn::LoadU(df, o[g] + i), hn::Set(df, inv[g])), df, o[g] + i);
+    for (; i < d; ++i) o[g][i] *= inv[g];
+  }
+}
+
 template <KvType T>
 void AttnT(const float* q, int64_t ldq, const AttentionShape& s, int64_t pos0, const KvRows& kv, float* out, int64_t ldo,
            int64_t item0, int64_t item1) {
-  const DF df;
-  const int64_t L = int64_t(hn::Lanes(df));
-  const int64_t d = s.d, dv = d - d % L, group = s.nh / s.nkv;
-  thread_local std::vector<float> p;
-  for (int64_t it = item0; it < item1; ++it) {
-    const int64_t t = it / s.nh, h = it % s.nh, kvh = h / group, n = pos0 + t + 1;
-    const float* qh = q + t * ldq + h * d;
-    if (int64_t(p.size()) < n) p.resize(size_t(n));
-    float mx = -INFINITY;
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t off = j * kv.stride + kvh * d;
-      VF acc = hn::Zero(df);
-      int64_t i = 0;
-      for (; i < dv; i += L) acc = hn::MulAdd(hn::LoadU(df, qh + i), LoadKv<T>(df, kv.k, off + i), acc);
-      float dot = hn::GetLane(hn::SumOfLanes(df, acc));
-      for (; i < d; ++i) dot += qh[i] * kv_load(T, kv.k, off + i);
-      p[size_t(j)] = dot * s.scale;
-      mx = std::max(mx, p[size_t(j)]);
-    }
-    float sum = 0.f;
-    for (int64_t j = 0; j < n; ++j) sum += (p[size_t(j)] = std::exp(p[size_t(j)] - mx));
-    float* o = out + t * ldo + h * d;
-    std::fill(o, o + d, 0.f);
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t off = j * kv.stride + kvh * d;
-      const VF pj = hn::Set(df, p[size_t(j)]);
-      int64_t i = 0;
-      for (; i < dv; i += L) hn::StoreU(hn::MulAdd(pj, LoadKv<T>(df, kv.v, off + i), hn::LoadU(df, o + i)), df, o + i);
-      for (; i < d; ++i) o[i] += p[size_t(j)] * kv_load(T, kv.v, off + i);
-    }
-    const float inv = 1.f / sum;
-    for (int64_t i = 0; i < d; ++i) o[i] *= inv;
+  const int64_t group = s.nh / s.nkv;
+  for (int64_t it = item0; it < item1;) {
+    const int64_t t = it / s.nh, h = it % s.nh, kvh = h / group;
+    // The heads from h to the end of kvh's group (or of the range), in runs of at most kMaxRun of
+    // about equal size.
+    const int64_t len = std::min((kvh + 1) * group - h, item1 - it);
+    const int64_t runs = (len + kMaxRun - 1) / kMaxRun;
+    const int G = int((len + runs - 1) / runs);
+    Run<T>(q, ldq, s, kv, out, ldo, t, h, G, kvh, pos0 + t + 1);
+    it += G;
   }
 }
 

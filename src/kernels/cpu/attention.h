@@ -1,6 +1,6 @@
 // Causal multi-head attention of new query rows over a KV cache (GQA: query head h reads KV head
-// h / (nh / nkv)). The cache holds, per position, nkv heads of d values for K and for V, in fp32,
-// BF16 or FP8 e4m3 (scale 1, saturating; see docs/engine.md), at `stride` elements per position.
+// h / (nh / nkv)). The cache holds nkv heads of d values per position for K and for V, in fp32,
+// BF16 or FP8 e4m3 (scale 1, saturating; see docs/engine.md), laid out as KvRows says.
 // Query row t sits at absolute position pos0 + t and attends positions [0, pos0 + t].
 // Scores, softmax and the weighted sum of V are fp32. Work items are (t, h) pairs flattened as
 // t * nh + h; the caller splits [0, T * nh) over threads.
@@ -13,11 +13,17 @@ enum class KvType : uint8_t { F32, BF16, FP8 };
 const char* kv_type_name(KvType t);  // "f32", "bf16", "fp8"
 int kv_type_size(KvType t);
 
+// Element i of KV head h at position j is at h * head_stride + j * stride + i (of K or of V).
+// Position-major (heads packed within a position): stride = nkv * d, head_stride = 0 (meaning d).
+// Head-major (the KvCache layout): stride = d, head_stride = capacity * d, so each head's
+// positions are one contiguous run that the hardware prefetchers stream.
 struct KvRows {
   const void* k = nullptr;
   const void* v = nullptr;
   KvType type = KvType::F32;
-  int64_t stride = 0;  // elements from one position to the next (= nkv * d for a packed cache)
+  int64_t stride = 0;       // elements from one position to the next
+  int64_t head_stride = 0;  // elements from one KV head to the next; 0 = d
+  int64_t head_offset(int64_t h, int64_t d) const { return h * (head_stride ? head_stride : d); }
 };
 
 struct AttentionShape {
