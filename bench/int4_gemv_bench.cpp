@@ -8,6 +8,8 @@
 // kernel's activations prepared once per matrix before it.
 // BM_Experts/<kernel>/<out>/<in>: E distinct expert matrices of one shape (w1/w3 1536x3072, w2
 // 3072x1536), ~170 MB in all, so every pass streams from DRAM (the ggml Q4_0 side-by-side shapes).
+// BM_ExpertsWhole/<kernel>/<out>/<in>: the same experts, each matrix whole on one thread, one
+// dispatch for all (the engine's MoE task shape).
 // BM_Gemv/<kernel>: one 12288x3072 matrix (21 MB). kernel 0 = split (VNNI), 1 = exact, 2 = rows16.
 #include <benchmark/benchmark.h>
 
@@ -24,6 +26,7 @@
 #include "kernels/cpu/matmul_int4_vnni.h"
 #include "util/dtype.h"
 #include "util/huge_page_buffer.h"
+#include "util/thread_pool.h"
 
 namespace {
 using namespace mixq::kernels;
@@ -152,6 +155,43 @@ BENCHMARK(BM_Experts)
     ->ArgNames({"kernel", "out", "in"})
     ->Args({0, 1536, 3072})->Args({2, 1536, 3072})->Args({1, 1536, 3072})
     ->Args({0, 3072, 1536})->Args({2, 3072, 1536})->Args({1, 3072, 1536})
+    ->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// BM_ExpertsWhole/<kernel>/<out>/<in>: the same experts, but each matrix whole on one thread (the
+// threads claim experts one at a time, as the engine's MoE claims its (expert, rows) tasks), one
+// pool dispatch for all of them: no per-matrix dispatch, row split or activation preparation.
+void BM_ExpertsWhole(benchmark::State& st) {
+  const int kernel = int(st.range(0));
+  if (kernel != 1 && !int4_vnni_cpu()) return st.SkipWithError("no AVX-512 VNNI");
+  auto& d = experts(st.range(1), st.range(2), kStreamBytes);
+  d.matrix(0, kernel == 2);
+  bandwidth();
+  Int4VnniActivations a;
+  a.prepare(d.x.data(), 1, d.in, d.in);
+  std::vector<float> ys(size_t(d.E * d.out));
+  const double t0 = now();
+  double best = 1e30;
+  for (auto _ : st) {
+    const double t1 = now();
+    mixq::ThreadPool::global().parallel_for(
+        size_t(d.E), 1,
+        [&](size_t b, size_t e, size_t) {
+          for (size_t i = b; i < e; ++i) {
+            const Int4Matrix W = d.matrix(int64_t(i), kernel == 2);
+            float* y = ys.data() + i * size_t(d.out);
+            if (kernel != 1) matmul_int4_vnni_prepared(W, a, y, W.N, 0, W.N);
+            else matmul_int4_exact(W, d.x.data(), 1, W.K, y, W.N, 0, W.N);
+          }
+        },
+        mixq::ThreadPool::Chunking::Fixed);
+    best = std::min(best, now() - t1);
+  }
+  report(st, double(d.per) * double(d.E), now() - t0, best);
+}
+BENCHMARK(BM_ExpertsWhole)
+    ->ArgNames({"kernel", "out", "in"})
+    ->Args({0, 1536, 3072})->Args({2, 1536, 3072})
+    ->Args({0, 3072, 1536})->Args({2, 3072, 1536})
     ->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_Gemv(benchmark::State& st) {
