@@ -23,6 +23,9 @@
 // 2 MB huge pages (util/huge_page_buffer.h): in 4 KB pages the page walks of this VM cost the
 // pass as much as they cost decode, and the roofline would flatter a mapped model. --no-mmap puts
 // the weights in the same pages.
+// The *_with_kv_fraction variants count the KV cache bytes decode attention reads
+// (decode_kv_bytes_per_token, the mean over the timed tokens) with the weights: at long contexts
+// they are a large part of what a token moves.
 // decode_cpu_share = process CPU time during the decoded tokens / (their wall time x threads):
 // below 1 means our threads were waiting for a CPU (or for each other). decode_cpu_efficiency =
 // (pass CPU-seconds per byte) / (decode CPU-seconds per weight byte): insensitive to preemption.
@@ -176,6 +179,19 @@ mixq::cli::RunFn setup(CLI::App& app) {
       if (pass_threads[i] == threads && (i + 1 >= pass_threads.size() || pass_threads[i + 1] == threads))
         bracketed.push_back(double(bpt) / tok_s[i] / (0.5 * (pass_bps[i] + pass_bps[i + 1])));
     const double bracketed_median = median(bracketed);
+    // The KV cache read by decode attention: token i attends prompt + i + 1 positions of every
+    // layer's K and V. Not weights, so not in the roofline above (nor in the phase bytes); at a
+    // long context it is a large share of what a token moves, so the bench also reports the
+    // roofline of weights + KV.
+    const double kv_per_position = double(KvCache::bytes_per_token(m.config(), cache.type()));
+    std::vector<double> kv_bytes(tok_s.size()), paired_kv;
+    for (size_t i = 0; i < tok_s.size(); ++i) {
+      kv_bytes[i] = kv_per_position * double(o->prompt + int64_t(i) + 1);
+      if (pass_threads[i] == threads) paired_kv.push_back((double(bpt) + kv_bytes[i]) / tok_s[i] / pass_bps[i]);
+    }
+    double kv_mean = 0;
+    for (double b : kv_bytes) kv_mean += b / double(kv_bytes.size());
+    const double roofline_kv = (double(bpt) + kv_mean) * dec_tps / bw, paired_kv_median = median(paired_kv);
     const double median_tps = 1.0 / median(tok_s);
     const double median_roofline = double(bpt) * median_tps / bw;
     const double best_tps = 1.0 / *std::min_element(tok_s.begin(), tok_s.end());
@@ -212,6 +228,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_token_seconds", tok_s}, {"bandwidth_pass_bytes_per_second", pass_bps},
                        {"bandwidth_pass_threads", pass_threads},
                        {"decode_paired_roofline_fraction", paired_median},
+                       {"decode_kv_bytes_per_token", kv_mean}, {"decode_roofline_with_kv_fraction", roofline_kv},
+                       {"decode_paired_roofline_with_kv_fraction", paired_kv_median},
                        {"decode_bracketed_roofline_fraction", bracketed_median},
                        {"decode_median_tokens_per_second", median_tps},
                        {"decode_median_roofline_fraction", median_roofline},
@@ -237,6 +255,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("prefill:    {} tokens in {:.3f} s = {:.1f} tok/s\n", o->prompt, prefill_s, pre_tps);
       fmt::print("decode:     {} tokens in {:.3f} s = {:.2f} tok/s (batch 1, KV {})\n", o->decode, decode_s, dec_tps, o->kv);
       fmt::print("weights/token: {:.2f} MB read per decoded token\n", double(bpt) / 1e6);
+      fmt::print("kv/token:   {:.2f} MB of KV cache read per decoded token (mean context {:.1f} positions, KV {})\n",
+                 kv_mean / 1e6, kv_mean / kv_per_position, o->kv);
       fmt::print("bandwidth:  {:.2f} GB/s best read pass ({} MiB buffer, {:.0f}% in 2 MB huge pages, {} streams per thread; one pass before each token + 5 after)\n",
                  bw / 1e9, o->bw_mib, 100.0 * double(probe.huge_page_bytes()) / double(probe.bytes()), kernels::kStreamsPerThread);
       fmt::print("roofline:   {:.1f}% mean decode / best pass ({:.2f} tok/s possible)\n", 100 * roofline, bw / double(bpt));
@@ -246,6 +266,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
       fmt::print("            {:.1f}% median of each token / the mean of the passes right before and after it\n",
                  100 * bracketed_median);
       fmt::print("            {:.1f}% best token ({:.2f} tok/s) / best pass\n", 100 * best_roofline, best_tps);
+      fmt::print("            with the KV cache's bytes: {:.1f}% mean decode / best pass, {:.1f}% paired\n",
+                 100 * roofline_kv, 100 * paired_kv_median);
       fmt::print("phases:     per decoded token (mean); GB/s of the weights each reads, and that over the median pass ({:.1f} GB/s)\n",
                  pass_median / 1e9);
       std::vector<std::string> order(kPhaseNames.begin(), kPhaseNames.end());

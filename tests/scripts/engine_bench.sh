@@ -2,12 +2,12 @@
 # CLI contract of `mixq bench` on the bundled tiny model: --json reports positive prefill/decode
 # rates, the decode weight bytes per token, a measured read bandwidth and fp32 FMA peak, and the
 # two ratios derived from them (decode roofline fraction, prefill peak fraction), consistent with
-# their inputs; bad input exits 2 with one line.
+# their inputs, and the KV cache bytes a decoded token reads; bad input exits 2 with one line.
 set -euo pipefail
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 "$MIXQ" bench --model "$MODEL" --prompt-tokens 8 --decode-tokens 4 --bandwidth-mib 64 --json > "$T/b.json"
-/usr/bin/python3 - "$T/b.json" <<'PY'
+/usr/bin/python3 - "$T/b.json" "$MODEL/config.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 for k in ['prefill_tokens_per_second', 'decode_tokens_per_second', 'decode_weight_bytes_per_token',
@@ -50,6 +50,14 @@ m = len(br)
 bm = 0 if m == 0 else br[m // 2] if m % 2 else 0.5 * (br[m // 2 - 1] + br[m // 2])
 assert abs(bm - j['decode_bracketed_roofline_fraction']) <= 1e-9 * max(1, bm), (bm, j['decode_bracketed_roofline_fraction'])
 assert j['bandwidth_pass_streams_per_thread'] == 4
+# KV cache bytes: token i reads prompt + i + 1 positions of K and V in every layer
+cfg = json.load(open(sys.argv[2]))
+per_pos = cfg['num_hidden_layers'] * 2 * cfg['num_key_value_heads'] * cfg['head_dim'] * 2  # bf16
+kvm = sum(per_pos * (j['prompt_tokens'] + i + 1) for i in range(n)) / n
+assert abs(j['decode_kv_bytes_per_token'] - kvm) <= 1e-9 * kvm, (j['decode_kv_bytes_per_token'], kvm)
+rk = (j['decode_weight_bytes_per_token'] + kvm) * j['decode_tokens_per_second'] / j['measured_read_bandwidth_bytes_per_second']
+assert abs(rk - j['decode_roofline_with_kv_fraction']) <= 1e-9 * max(1, rk)
+assert j['decode_paired_roofline_with_kv_fraction'] >= j['decode_paired_roofline_fraction'] * (1 - 1e-9)
 # per-phase split of a decoded token: every phase named, the weight bytes add up to the token's,
 # the times (with "other" = the unclaimed rest) add up to the mean token time
 names = ['qkv_proj', 'attention', 'o_proj', 'router', 'experts', 'lm_head', 'other']
