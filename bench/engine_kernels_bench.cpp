@@ -23,6 +23,7 @@
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/peak.h"
 #include "util/dtype.h"
+#include "util/huge_page_buffer.h"
 #include "util/thread_pool.h"
 
 namespace {
@@ -190,14 +191,17 @@ BENCHMARK(BM_StreamSumPerCpuSecond)->Unit(benchmark::kMillisecond);
 void BM_AttentionDecode(benchmark::State& st) {
   const AttentionShape s{48, 8, 128, 0.088388f};
   const int64_t n = st.range(0), width = s.nkv * s.d;
-  std::vector<uint16_t> k(size_t(n * width)), v(size_t(n * width));
+  // In 2 MB pages, as the engine's KvCache (util/huge_page_buffer.h).
+  mixq::HugePageBuffer kb(size_t(n * width) * 2), vb(size_t(n * width) * 2);
+  auto* k = reinterpret_cast<uint16_t*>(kb.data());
+  auto* v = reinterpret_cast<uint16_t*>(vb.data());
   std::vector<float> q(size_t(s.nh * s.d)), out(q.size());
   std::mt19937 g(3);
   std::normal_distribution<float> nd(0, 1);
-  for (auto& x : k) x = mixq::f32_to_bf16(nd(g));
-  for (auto& x : v) x = mixq::f32_to_bf16(nd(g));
+  for (int64_t i = 0; i < n * width; ++i) k[i] = mixq::f32_to_bf16(nd(g));
+  for (int64_t i = 0; i < n * width; ++i) v[i] = mixq::f32_to_bf16(nd(g));
   for (auto& x : q) x = nd(g);
-  const KvRows kv{k.data(), v.data(), KvType::BF16, s.d, n * s.d};
+  const KvRows kv{k, v, KvType::BF16, s.d, n * s.d};
   std::vector<float> flush(st.range(1) ? size_t(16) << 20 : 0);  // 64 MB: evicts L2 and L3
   for (auto _ : st) {
     if (st.range(1)) {

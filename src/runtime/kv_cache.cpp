@@ -14,10 +14,12 @@ KvCache::KvCache(const MiniMaxM2Config& cfg, int64_t capacity, kernels::KvType t
       capacity_(capacity),
       type_(type) {
   if (capacity < 1) fail("KV cache: capacity must be at least 1 token, got {}", capacity);
-  const size_t n = size_t(capacity * width_ * kernels::kv_type_size(type));
-  k_.assign(size_t(layers_), std::vector<uint8_t>(n));
-  v_.assign(size_t(layers_), std::vector<uint8_t>(n));
+  per_ = size_t(capacity * width_ * kernels::kv_type_size(type));
+  buf_ = HugePageBuffer(per_ * size_t(2 * layers_));
 }
+
+uint8_t* KvCache::k(int layer) const { return buf_.data() + size_t(2 * layer) * per_; }
+uint8_t* KvCache::v(int layer) const { return buf_.data() + size_t(2 * layer + 1) * per_; }
 
 uint64_t KvCache::bytes_per_token(const MiniMaxM2Config& cfg, kernels::KvType type) {
   return uint64_t(cfg.num_hidden_layers) * 2 * uint64_t(cfg.kv_width()) * uint64_t(kernels::kv_type_size(type));
@@ -40,14 +42,14 @@ void KvCache::store(int layer, int64_t pos0, int64_t T, const float* k, int64_t 
     // Head-major: head h's positions are contiguous, d values each (see rows()).
     const size_t at = size_t((h * capacity_ + pos0) * d_ * es);
     for (int64_t t = 0; t < T; ++t) {
-      kernels::kv_store(type_, k + t * ldk + h * d_, k_[size_t(layer)].data() + at + size_t(t * d_ * es), d_);
-      kernels::kv_store(type_, v + t * ldv + h * d_, v_[size_t(layer)].data() + at + size_t(t * d_ * es), d_);
+      kernels::kv_store(type_, k + t * ldk + h * d_, this->k(layer) + at + size_t(t * d_ * es), d_);
+      kernels::kv_store(type_, v + t * ldv + h * d_, this->v(layer) + at + size_t(t * d_ * es), d_);
     }
   }
 }
 
 kernels::KvRows KvCache::rows(int layer) const {
-  return {k_[size_t(layer)].data(), v_[size_t(layer)].data(), type_, d_, capacity_ * d_};
+  return {k(layer), v(layer), type_, d_, capacity_ * d_};
 }
 
 void KvCache::set_length(int64_t n) {

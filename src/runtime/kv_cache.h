@@ -5,13 +5,15 @@
 // attention ran at ~6 GB/s once the weights had pushed the cache out of L2).
 // Memory: layers * capacity * 2 * nkv * head_dim * sizeof(type); MiniMax-M2 in BF16 = 248 KiB per
 // token (minimax-m2.md §4). The capacity is fixed at construction (from a token count or a byte
-// budget), allocated up front, so running out is a clear error, never a reallocation mid-decode.
+// budget), its address space reserved up front, so running out is a clear error, never a
+// reallocation mid-decode.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "kernels/cpu/attention.h"
 #include "model/minimax_m2_config.h"
+#include "util/huge_page_buffer.h"
 
 namespace mixq {
 
@@ -35,9 +37,16 @@ class KvCache {
   void clear() { length_ = 0; }
 
  private:
+  uint8_t* k(int layer) const;
+  uint8_t* v(int layer) const;
+
   int64_t layers_, width_, heads_, d_, capacity_, length_ = 0;
   kernels::KvType type_;
-  std::vector<std::vector<uint8_t>> k_, v_;
+  // All layers' K and V, each per_ bytes, in one buffer advised as 2 MB pages: a long context's
+  // stream of 4 KB pages cost a page walk per page (docs/perf-engine.md), and pages are only
+  // backed once a position is written, so a large capacity costs address space, not memory.
+  size_t per_ = 0;
+  HugePageBuffer buf_;
 };
 
 kernels::KvType parse_kv_type(const std::string& s);  // "bf16" | "fp8" | "f32"; InputError otherwise

@@ -221,6 +221,95 @@ HWY_INLINE void PvBlock(const float* vf, int64_t jn, int64_t d, int64_t ld, cons
         for (int64_t i = dv; i < d; ++i) o[g][i] += p[g][j] * vf[j * ld + i];
 }
 
+// ---- BF16 cache read in place (AVX-512) ---------------------------------------------------------
+// One full-width load of 2L bf16 = L uint32 pairs: (pair << 16) is the even element as fp32 and
+// (pair & 0xFFFF0000) the odd one, two ALU ops per 2L values and no scratch block (the decoded
+// path stores and reloads every value). Queries and the p.V outputs are kept in that order: per 2L
+// dims, the L even ones then the L odd ones (PermuteRun / the un-permute in Run).
+
+template <int HG>
+HWY_INLINE void ScoresBf16(const float* const* q, const uint16_t* k, int64_t stride, int64_t jn, int64_t d,
+                           float* const* p) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const auto hi_mask = hn::Set(du, 0xFFFF0000u);
+  int64_t j = 0;
+  for (; j + 4 <= jn; j += 4) {
+    VF a[HG][4];
+    MIXQ_UNROLL for (int h = 0; h < HG; ++h)
+      MIXQ_UNROLL for (int r = 0; r < 4; ++r) a[h][r] = hn::Zero(df);
+    for (int64_t i = 0; i < d; i += 2 * L) {
+      VF ke[4], ko[4];
+      MIXQ_UNROLL for (int r = 0; r < 4; ++r) {
+        const auto v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(k + (j + r) * stride + i));
+        ke[r] = hn::BitCast(df, hn::ShiftLeft<16>(v));
+        ko[r] = hn::BitCast(df, hn::And(v, hi_mask));
+      }
+      MIXQ_UNROLL for (int h = 0; h < HG; ++h) {
+        const VF qe = hn::LoadU(df, q[h] + i), qo = hn::LoadU(df, q[h] + i + L);
+        MIXQ_UNROLL for (int r = 0; r < 4; ++r) a[h][r] = hn::MulAdd(qo, ko[r], hn::MulAdd(qe, ke[r], a[h][r]));
+      }
+    }
+    MIXQ_UNROLL for (int h = 0; h < HG; ++h) Reduce4(a[h][0], a[h][1], a[h][2], a[h][3], p[h] + j);
+  }
+  for (; j < jn; ++j)
+    for (int h = 0; h < HG; ++h) {
+      VF a = hn::Zero(df);
+      for (int64_t i = 0; i < d; i += 2 * L) {
+        const auto v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(k + j * stride + i));
+        a = hn::MulAdd(hn::LoadU(df, q[h] + i), hn::BitCast(df, hn::ShiftLeft<16>(v)), a);
+        a = hn::MulAdd(hn::LoadU(df, q[h] + i + L), hn::BitCast(df, hn::And(v, hi_mask)), a);
+      }
+      p[h][j] = hn::GetLane(hn::SumOfLanes(df, a));
+    }
+}
+
+// o[g][c .. c + 2 CV L) (even/odd order) += sum over the rows j of p[g][j] * v_j, for G heads.
+template <int G, int CV>
+HWY_INLINE void PvChunkBf16(const uint16_t* v, int64_t stride, int64_t jn, int64_t c, const float* const* p,
+                            float* const* o) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const int64_t L = int64_t(hn::Lanes(df));
+  const auto hi_mask = hn::Set(du, 0xFFFF0000u);
+  VF acc[G][2 * CV];
+  MIXQ_UNROLL for (int g = 0; g < G; ++g)
+    MIXQ_UNROLL for (int u = 0; u < 2 * CV; ++u) acc[g][u] = hn::LoadU(df, o[g] + c + u * L);
+  for (int64_t j = 0; j < jn; ++j) {
+    VF vv[2 * CV];
+    MIXQ_UNROLL for (int u = 0; u < CV; ++u) {
+      const auto w = hn::LoadU(du, reinterpret_cast<const uint32_t*>(v + j * stride + c + 2 * u * L));
+      vv[2 * u] = hn::BitCast(df, hn::ShiftLeft<16>(w));
+      vv[2 * u + 1] = hn::BitCast(df, hn::And(w, hi_mask));
+    }
+    MIXQ_UNROLL for (int g = 0; g < G; ++g) {
+      const VF pg = hn::Set(df, p[g][j]);
+      MIXQ_UNROLL for (int u = 0; u < 2 * CV; ++u) acc[g][u] = hn::MulAdd(pg, vv[u], acc[g][u]);
+    }
+  }
+  MIXQ_UNROLL for (int g = 0; g < G; ++g)
+    MIXQ_UNROLL for (int u = 0; u < 2 * CV; ++u) hn::StoreU(acc[g][u], df, o[g] + c + u * L);
+}
+
+// 2 x 2 vectors per row and head: 6 heads x 4 accumulators + 4 V vectors + 1 broadcast = 29.
+template <int G>
+HWY_INLINE void PvBlockBf16(const uint16_t* v, int64_t stride, int64_t jn, int64_t d, const float* const* p,
+                            float* const* o) {
+  const int64_t L = int64_t(hn::Lanes(DF()));
+  int64_t c = 0;
+  for (; c + 4 * L <= d; c += 4 * L) PvChunkBf16<G, 2>(v, stride, jn, c, p, o);
+  for (; c < d; c += 2 * L) PvChunkBf16<G, 1>(v, stride, jn, c, p, o);
+}
+
+// Lines of rows [j0, j1) of one head (row_bytes each), requested ahead of use.
+HWY_INLINE void PrefetchRows(const void* base, int64_t stride, int64_t off, int64_t j0, int64_t j1, int64_t es,
+                             int64_t row_bytes) {
+  for (int64_t j = j0; j < j1; ++j)
+    for (int64_t b = 0; b < row_bytes; b += 64)
+      __builtin_prefetch(static_cast<const uint8_t*>(base) + (j * stride + off) * es + b, 0, 3);
+}
+
 // Query row t, heads [h0, h0 + G) (all on KV head kvh), over positions [0, n).
 template <KvType T>
 void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv, float* out, int64_t ldo, int64_t t,
@@ -231,7 +320,7 @@ void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv,
   const int64_t dp = (d + 15) / 16 * 16, np = (n + 15) / 16 * 16;
   thread_local hwy::AlignedFreeUniquePtr<float[]> scratch;
   thread_local size_t capacity = 0;
-  const size_t need = size_t(kPosBlock * dp + kMaxRun * (dp + np));
+  const size_t need = size_t(kPosBlock * dp + kMaxRun * (2 * dp + np));
   if (capacity < need) {
     scratch = hwy::AllocateAligned<float>(need);
     capacity = need;
@@ -239,21 +328,82 @@ void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv,
   float* block = scratch.get();
   float* qbase = block + kPosBlock * dp;
   float* pbase = qbase + kMaxRun * dp;
+  float* obase = pbase + kMaxRun * np;  // the BF16 path's p.V outputs, in even/odd order
   const float* p[kMaxRun];
   float* o[kMaxRun];
   for (int g = 0; g < G; ++g) {
     p[g] = pbase + g * np;
     o[g] = out + t * ldo + (h0 + g) * d;
-    std::copy_n(q + t * ldq + (h0 + g) * d, d, qbase + g * dp);
   }
-  // The first blocks of K and V requested at once (DecodeRows fetches one block ahead after that).
-  {
-    const int64_t es = kv_type_size(T), rows = std::min(n, kPrefetchRows);
-    for (const void* base : {kv.k, kv.v})
-      for (int64_t j = 0; j < rows; ++j)
-        for (int64_t b = 0; b < d * es; b += 64)
-          __builtin_prefetch(static_cast<const uint8_t*>(base) + (j * kv.stride + off) * es + b, 0, 3);
+  const DF df;
+  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L, es = kv_type_size(T);
+  // The first blocks of K and V requested at once (one block ahead after that).
+  for (const void* base : {kv.k, kv.v}) PrefetchRows(base, kv.stride, off, 0, std::min(n, kPrefetchRows), es, d * es);
+  if constexpr (T == KvType::BF16 && HWY_MAX_BYTES >= 64) {
+    if (d % (2 * L) == 0) {
+      for (int g = 0; g < G; ++g) {
+        const float* qh = q + t * ldq + (h0 + g) * d;
+        float* qp = qbase + g * dp;
+        for (int64_t c = 0; c < d; c += 2 * L)
+          for (int64_t m = 0; m < L; ++m) {
+            qp[c + m] = qh[c + 2 * m];
+            qp[c + L + m] = qh[c + 2 * m + 1];
+          }
+      }
+      const auto* kb = static_cast<const uint16_t*>(kv.k) + off;
+      const auto* vb = static_cast<const uint16_t*>(kv.v) + off;
+      for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
+        const int64_t jn = std::min(kPosBlock, n - j0);
+        PrefetchRows(kv.k, kv.stride, off, std::max(j0 + kPosBlock, kPrefetchRows),
+                     std::min(n, std::max(j0 + 2 * kPosBlock, kPrefetchRows)), es, d * es);
+        for (int g = 0; g < G;) {
+          const int left = G - g, hg = left == 4 ? 2 : std::min(3, left);  // 4 = 2 + 2, not 3 + 1
+          const float* qg[3];
+          float* pg[3];
+          for (int h = 0; h < hg; ++h) {
+            qg[h] = qbase + (g + h) * dp;
+            pg[h] = pbase + (g + h) * np + j0;
+          }
+          const uint16_t* kj = kb + j0 * kv.stride;
+          if (hg == 3) ScoresBf16<3>(qg, kj, kv.stride, jn, d, pg);
+          else if (hg == 2) ScoresBf16<2>(qg, kj, kv.stride, jn, d, pg);
+          else ScoresBf16<1>(qg, kj, kv.stride, jn, d, pg);
+          g += hg;
+        }
+      }
+      float inv[kMaxRun];
+      float* op[kMaxRun];
+      for (int g = 0; g < G; ++g) {
+        inv[g] = 1.f / SoftmaxNumerators(pbase + g * np, n, s.scale);
+        op[g] = obase + g * dp;
+        std::fill(op[g], op[g] + d, 0.f);
+      }
+      for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
+        const int64_t jn = std::min(kPosBlock, n - j0);
+        PrefetchRows(kv.v, kv.stride, off, std::max(j0 + kPosBlock, kPrefetchRows),
+                     std::min(n, std::max(j0 + 2 * kPosBlock, kPrefetchRows)), es, d * es);
+        const float* pj[kMaxRun];
+        for (int g = 0; g < G; ++g) pj[g] = p[g] + j0;
+        const uint16_t* vj = vb + j0 * kv.stride;
+        switch (G) {
+          case 1: PvBlockBf16<1>(vj, kv.stride, jn, d, pj, op); break;
+          case 2: PvBlockBf16<2>(vj, kv.stride, jn, d, pj, op); break;
+          case 3: PvBlockBf16<3>(vj, kv.stride, jn, d, pj, op); break;
+          case 4: PvBlockBf16<4>(vj, kv.stride, jn, d, pj, op); break;
+          case 5: PvBlockBf16<5>(vj, kv.stride, jn, d, pj, op); break;
+          default: PvBlockBf16<6>(vj, kv.stride, jn, d, pj, op); break;
+        }
+      }
+      for (int g = 0; g < G; ++g)
+        for (int64_t c = 0; c < d; c += 2 * L)
+          for (int64_t m = 0; m < L; ++m) {
+            o[g][c + 2 * m] = op[g][c + m] * inv[g];
+            o[g][c + 2 * m + 1] = op[g][c + L + m] * inv[g];
+          }
+      return;
+    }
   }
+  for (int g = 0; g < G; ++g) std::copy_n(q + t * ldq + (h0 + g) * d, d, qbase + g * dp);
   for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
     const int64_t jn = std::min(kPosBlock, n - j0);
     DecodeRows<T>(kv.k, kv.stride, off, j0, jn, d, dp, block);
@@ -291,8 +441,6 @@ void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv,
       default: PvBlock<6>(block, jn, d, dp, pj, o); break;
     }
   }
-  const DF df;
-  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L;
   for (int g = 0; g < G; ++g) {
     int64_t i = 0;
     for (; i < dv; i += L) hn::StoreU(hn::Mul(hn::LoadU(df, o[g] + i), hn::Set(df, inv[g])), df, o[g] + i);
