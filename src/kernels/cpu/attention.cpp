@@ -7,6 +7,8 @@
 //   2. an fp32 softmax per head (vector max, exp and sum);
 //   3. p . V: V rows decoded per block; every head's output chunk stays in registers while the
 //      block's rows stream by (up to kMaxRun heads x 4 vectors on AVX-512).
+// A BF16 cache on AVX-512 (the default cache, head_dim a multiple of 32) skips the decoded block:
+// K and V are read in place as bf16 pairs (ScoresBf16, PvChunkBf16).
 // Numerics: scores are single-accumulator dot products over the head dims, as in the reference,
 // with a different final reduction tree; p . V adds positions in order. Within 2e-5 of
 // attention_ref (tests/kernels/attention_test.cpp).
