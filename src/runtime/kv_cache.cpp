@@ -1,6 +1,7 @@
 #include "runtime/kv_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/error.h"
 
@@ -16,6 +17,9 @@ KvCache::KvCache(const MiniMaxM2Config& cfg, int64_t capacity, kernels::KvType t
   if (capacity < 1) fail("KV cache: capacity must be at least 1 token, got {}", capacity);
   per_ = size_t(capacity * width_ * kernels::kv_type_size(type));
   buf_ = HugePageBuffer(per_ * size_t(2 * layers_));
+  // Touched now, not as positions are written: a page fault in decode costs tens of microseconds
+  // in a VM (1.6 faults per decoded token made the attention phase 60 % slower).
+  std::memset(buf_.data(), 0, buf_.size());
 }
 
 uint8_t* KvCache::k(int layer) const { return buf_.data() + size_t(2 * layer) * per_; }

@@ -5,8 +5,8 @@
 // attention ran at ~6 GB/s once the weights had pushed the cache out of L2).
 // Memory: layers * capacity * 2 * nkv * head_dim * sizeof(type); MiniMax-M2 in BF16 = 248 KiB per
 // token (minimax-m2.md §4). The capacity is fixed at construction (from a token count or a byte
-// budget), its address space reserved up front, so running out is a clear error, never a
-// reallocation mid-decode.
+// budget), allocated and touched up front, so running out is a clear error, never a reallocation
+// or a page fault mid-decode.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -43,8 +43,7 @@ class KvCache {
   int64_t layers_, width_, heads_, d_, capacity_, length_ = 0;
   kernels::KvType type_;
   // All layers' K and V, each per_ bytes, in one buffer advised as 2 MB pages: a long context's
-  // stream of 4 KB pages cost a page walk per page (docs/perf-engine.md), and pages are only
-  // backed once a position is written, so a large capacity costs address space, not memory.
+  // stream of 4 KB pages cost a page walk per page (docs/perf-engine.md).
   size_t per_ = 0;
   HugePageBuffer buf_;
 };
