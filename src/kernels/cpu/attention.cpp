@@ -312,14 +312,159 @@ HWY_INLINE void PrefetchRows(const void* base, int64_t stride, int64_t off, int6
       __builtin_prefetch(static_cast<const uint8_t*>(base) + (j * stride + off) * es + b, 0, 3);
 }
 
-// Query row t, heads [h0, h0 + G) (all on KV head kvh), over positions [0, n).
+// Where a run reads K and V. Each source: keys(j0, jn) / values(j0, jn) make rows
+// [j0, j0 + jn) ready (and request the next ones), scores<HG> and pv<G> work on them; kPermuted:
+// queries and outputs are in the even/odd order of InPlaceBf16.
+
+// Any cache type and target: rows decoded to an fp32 block.
+template <KvType T>
+struct DecodedKv {
+  static constexpr bool kPermuted = false;
+  const KvRows& kv;
+  int64_t off, d, dp;
+  float* block;
+  void keys(int64_t j0, int64_t jn) { DecodeRows<T>(kv.k, kv.stride, off, j0, jn, d, dp, block); }
+  void values(int64_t j0, int64_t jn) { DecodeRows<T>(kv.v, kv.stride, off, j0, jn, d, dp, block); }
+  template <int HG>
+  void scores(const float* const* q, int64_t jn, float* const* p) const {
+    Scores<HG>(q, block, jn, d, dp, p);
+  }
+  template <int G>
+  void pv(int64_t jn, const float* const* p, float* const* o) const {
+    PvBlock<G>(block, jn, d, dp, p, o);
+  }
+};
+
+// A BF16 cache on AVX-512 with head_dim a multiple of 2L: rows read in place.
+struct InPlaceBf16 {
+  static constexpr bool kPermuted = true;
+  const KvRows& kv;
+  int64_t off, d, n;
+  const uint16_t* k = nullptr;
+  const uint16_t* v = nullptr;
+  // One block past the first kPrefetchRows, which Run requested up front.
+  void ahead(const void* base, int64_t j0) const {
+    PrefetchRows(base, kv.stride, off, std::max(j0 + kPosBlock, kPrefetchRows),
+                 std::min(n, std::max(j0 + 2 * kPosBlock, kPrefetchRows)), 2, 2 * d);
+  }
+  void keys(int64_t j0, int64_t) {
+    ahead(kv.k, j0);
+    k = static_cast<const uint16_t*>(kv.k) + off + j0 * kv.stride;
+  }
+  void values(int64_t j0, int64_t) {
+    ahead(kv.v, j0);
+    v = static_cast<const uint16_t*>(kv.v) + off + j0 * kv.stride;
+  }
+  template <int HG>
+  void scores(const float* const* q, int64_t jn, float* const* p) const {
+    ScoresBf16<HG>(q, k, kv.stride, jn, d, p);
+  }
+  template <int G>
+  void pv(int64_t jn, const float* const* p, float* const* o) const {
+    PvBlockBf16<G>(v, kv.stride, jn, d, p, o);
+  }
+};
+
+// f.template operator()<HG>(g) over tiles of HG <= 3 heads covering [0, G) (3 x 4 accumulators +
+// 4 k vectors + the q vectors; 4 heads = 2 + 2, not 3 + 1).
+template <class F>
+HWY_INLINE void ForHeadTiles(int G, F&& f) {
+  for (int g = 0; g < G;) {
+    const int left = G - g, hg = left == 4 ? 2 : std::min(3, left);
+    if (hg == 3) f.template operator()<3>(g);
+    else if (hg == 2) f.template operator()<2>(g);
+    else f.template operator()<1>(g);
+    g += hg;
+  }
+}
+
+// f.template operator()<G>() for a run of G <= kMaxRun heads.
+template <class F>
+HWY_INLINE void WithRunSize(int G, F&& f) {
+  switch (G) {
+    case 1: return f.template operator()<1>();
+    case 2: return f.template operator()<2>();
+    case 3: return f.template operator()<3>();
+    case 4: return f.template operator()<4>();
+    case 5: return f.template operator()<5>();
+    default: return f.template operator()<6>();
+  }
+}
+
+// Query row t, heads [h0, h0 + G) (all on KV head kvh), over positions [0, n). Scratch, 64-byte
+// aligned (a misaligned 64-byte load spans two cache lines and costs two), rows padded to whole
+// lines: queries (qs), scores (ps), and for a permuted source the outputs (os); dp, np = padded d, n.
+template <class Src>
+void RunOn(Src& src, const float* q, int64_t ldq, const AttentionShape& s, float* out, int64_t ldo, int64_t t,
+           int64_t h0, int G, int64_t n, float* qs, float* ps, float* os, int64_t dp, int64_t np) {
+  const DF df;
+  const int64_t d = s.d, L = int64_t(hn::Lanes(df));
+  const float* p[kMaxRun];
+  float* o[kMaxRun];    // the heads' output rows
+  float* acc[kMaxRun];  // where p.V accumulates: o, or os in the permuted order
+  for (int g = 0; g < G; ++g) {
+    const float* qh = q + t * ldq + (h0 + g) * d;
+    float* qp = qs + g * dp;
+    if constexpr (Src::kPermuted) {
+      for (int64_t c = 0; c < d; c += 2 * L)
+        for (int64_t m = 0; m < L; ++m) {
+          qp[c + m] = qh[c + 2 * m];
+          qp[c + L + m] = qh[c + 2 * m + 1];
+        }
+    } else {
+      std::copy_n(qh, d, qp);
+    }
+    p[g] = ps + g * np;
+    o[g] = out + t * ldo + (h0 + g) * d;
+    acc[g] = Src::kPermuted ? os + g * dp : o[g];
+  }
+  for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
+    const int64_t jn = std::min(kPosBlock, n - j0);
+    src.keys(j0, jn);
+    ForHeadTiles(G, [&]<int HG>(int g) {
+      const float* qg[HG];
+      float* pg[HG];
+      for (int h = 0; h < HG; ++h) {
+        qg[h] = qs + (g + h) * dp;
+        pg[h] = ps + (g + h) * np + j0;
+      }
+      src.template scores<HG>(qg, jn, pg);
+    });
+  }
+  float inv[kMaxRun];
+  for (int g = 0; g < G; ++g) {
+    inv[g] = 1.f / SoftmaxNumerators(ps + g * np, n, s.scale);
+    std::fill(acc[g], acc[g] + d, 0.f);
+  }
+  for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
+    const int64_t jn = std::min(kPosBlock, n - j0);
+    src.values(j0, jn);
+    const float* pj[kMaxRun];
+    for (int g = 0; g < G; ++g) pj[g] = p[g] + j0;
+    WithRunSize(G, [&]<int GG>() { src.template pv<GG>(jn, pj, acc); });
+  }
+  for (int g = 0; g < G; ++g) {
+    if constexpr (Src::kPermuted) {
+      for (int64_t c = 0; c < d; c += 2 * L)
+        for (int64_t m = 0; m < L; ++m) {
+          o[g][c + 2 * m] = acc[g][c + m] * inv[g];
+          o[g][c + 2 * m + 1] = acc[g][c + L + m] * inv[g];
+        }
+    } else {
+      const int64_t dv = d - d % L;
+      int64_t i = 0;
+      for (; i < dv; i += L) hn::StoreU(hn::Mul(hn::LoadU(df, o[g] + i), hn::Set(df, inv[g])), df, o[g] + i);
+      for (; i < d; ++i) o[g][i] *= inv[g];
+    }
+  }
+}
+
 template <KvType T>
 void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv, float* out, int64_t ldo, int64_t t,
          int64_t h0, int G, int64_t kvh, int64_t n) {
-  const int64_t d = s.d, off = kv.head_offset(kvh, d);
-  // Scratch, 64-byte aligned (a misaligned 64-byte load spans two cache lines and costs two):
-  // the decoded K or V block, the heads' queries and their scores; rows padded to whole lines.
+  const int64_t d = s.d, off = kv.head_offset(kvh, d), es = kv_type_size(T);
   const int64_t dp = (d + 15) / 16 * 16, np = (n + 15) / 16 * 16;
+  // Per thread: the decoded block, then queries, scores and permuted outputs (see RunOn).
   thread_local hwy::AlignedFreeUniquePtr<float[]> scratch;
   thread_local size_t capacity = 0;
   const size_t need = size_t(kPosBlock * dp + kMaxRun * (2 * dp + np));
@@ -328,126 +473,19 @@ void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv,
     capacity = need;
   }
   float* block = scratch.get();
-  float* qbase = block + kPosBlock * dp;
-  float* pbase = qbase + kMaxRun * dp;
-  float* obase = pbase + kMaxRun * np;  // the BF16 path's p.V outputs, in even/odd order
-  const float* p[kMaxRun];
-  float* o[kMaxRun];
-  for (int g = 0; g < G; ++g) {
-    p[g] = pbase + g * np;
-    o[g] = out + t * ldo + (h0 + g) * d;
-  }
-  const DF df;
-  const int64_t L = int64_t(hn::Lanes(df)), dv = d - d % L, es = kv_type_size(T);
-  // The first blocks of K and V requested at once (one block ahead after that).
+  float* qs = block + kPosBlock * dp;
+  float* ps = qs + kMaxRun * dp;
+  float* os = ps + kMaxRun * np;
+  // The first blocks of K and V requested at once (the sources fetch one block ahead after that).
   for (const void* base : {kv.k, kv.v}) PrefetchRows(base, kv.stride, off, 0, std::min(n, kPrefetchRows), es, d * es);
   if constexpr (T == KvType::BF16 && HWY_MAX_BYTES >= 64) {
-    if (d % (2 * L) == 0) {
-      for (int g = 0; g < G; ++g) {
-        const float* qh = q + t * ldq + (h0 + g) * d;
-        float* qp = qbase + g * dp;
-        for (int64_t c = 0; c < d; c += 2 * L)
-          for (int64_t m = 0; m < L; ++m) {
-            qp[c + m] = qh[c + 2 * m];
-            qp[c + L + m] = qh[c + 2 * m + 1];
-          }
-      }
-      const auto* kb = static_cast<const uint16_t*>(kv.k) + off;
-      const auto* vb = static_cast<const uint16_t*>(kv.v) + off;
-      for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
-        const int64_t jn = std::min(kPosBlock, n - j0);
-        PrefetchRows(kv.k, kv.stride, off, std::max(j0 + kPosBlock, kPrefetchRows),
-                     std::min(n, std::max(j0 + 2 * kPosBlock, kPrefetchRows)), es, d * es);
-        for (int g = 0; g < G;) {
-          const int left = G - g, hg = left == 4 ? 2 : std::min(3, left);  // 4 = 2 + 2, not 3 + 1
-          const float* qg[3];
-          float* pg[3];
-          for (int h = 0; h < hg; ++h) {
-            qg[h] = qbase + (g + h) * dp;
-            pg[h] = pbase + (g + h) * np + j0;
-          }
-          const uint16_t* kj = kb + j0 * kv.stride;
-          if (hg == 3) ScoresBf16<3>(qg, kj, kv.stride, jn, d, pg);
-          else if (hg == 2) ScoresBf16<2>(qg, kj, kv.stride, jn, d, pg);
-          else ScoresBf16<1>(qg, kj, kv.stride, jn, d, pg);
-          g += hg;
-        }
-      }
-      float inv[kMaxRun];
-      float* op[kMaxRun];
-      for (int g = 0; g < G; ++g) {
-        inv[g] = 1.f / SoftmaxNumerators(pbase + g * np, n, s.scale);
-        op[g] = obase + g * dp;
-        std::fill(op[g], op[g] + d, 0.f);
-      }
-      for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
-        const int64_t jn = std::min(kPosBlock, n - j0);
-        PrefetchRows(kv.v, kv.stride, off, std::max(j0 + kPosBlock, kPrefetchRows),
-                     std::min(n, std::max(j0 + 2 * kPosBlock, kPrefetchRows)), es, d * es);
-        const float* pj[kMaxRun];
-        for (int g = 0; g < G; ++g) pj[g] = p[g] + j0;
-        const uint16_t* vj = vb + j0 * kv.stride;
-        switch (G) {
-          case 1: PvBlockBf16<1>(vj, kv.stride, jn, d, pj, op); break;
-          case 2: PvBlockBf16<2>(vj, kv.stride, jn, d, pj, op); break;
-          case 3: PvBlockBf16<3>(vj, kv.stride, jn, d, pj, op); break;
-          case 4: PvBlockBf16<4>(vj, kv.stride, jn, d, pj, op); break;
-          case 5: PvBlockBf16<5>(vj, kv.stride, jn, d, pj, op); break;
-          default: PvBlockBf16<6>(vj, kv.stride, jn, d, pj, op); break;
-        }
-      }
-      for (int g = 0; g < G; ++g)
-        for (int64_t c = 0; c < d; c += 2 * L)
-          for (int64_t m = 0; m < L; ++m) {
-            o[g][c + 2 * m] = op[g][c + m] * inv[g];
-            o[g][c + 2 * m + 1] = op[g][c + L + m] * inv[g];
-          }
-      return;
+    if (d % (2 * int64_t(hn::Lanes(DF()))) == 0) {
+      InPlaceBf16 src{kv, off, d, n};
+      return RunOn(src, q, ldq, s, out, ldo, t, h0, G, n, qs, ps, os, dp, np);
     }
   }
-  for (int g = 0; g < G; ++g) std::copy_n(q + t * ldq + (h0 + g) * d, d, qbase + g * dp);
-  for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
-    const int64_t jn = std::min(kPosBlock, n - j0);
-    DecodeRows<T>(kv.k, kv.stride, off, j0, jn, d, dp, block);
-    // Heads in tiles of at most 3 (3 x 4 accumulators + 4 k vectors + 1 q vector).
-    for (int g = 0; g < G;) {
-      const int left = G - g, hg = left == 4 ? 2 : std::min(3, left);  // 4 = 2 + 2, not 3 + 1
-      const float* qg[3];
-      float* pg[3];
-      for (int h = 0; h < hg; ++h) {
-        qg[h] = qbase + (g + h) * dp;
-        pg[h] = pbase + (g + h) * np + j0;
-      }
-      if (hg == 3) Scores<3>(qg, block, jn, d, dp, pg);
-      else if (hg == 2) Scores<2>(qg, block, jn, d, dp, pg);
-      else Scores<1>(qg, block, jn, d, dp, pg);
-      g += hg;
-    }
-  }
-  float inv[kMaxRun];
-  for (int g = 0; g < G; ++g) {
-    inv[g] = 1.f / SoftmaxNumerators(pbase + g * np, n, s.scale);
-    std::fill(o[g], o[g] + d, 0.f);
-  }
-  for (int64_t j0 = 0; j0 < n; j0 += kPosBlock) {
-    const int64_t jn = std::min(kPosBlock, n - j0);
-    DecodeRows<T>(kv.v, kv.stride, off, j0, jn, d, dp, block);
-    const float* pj[kMaxRun];
-    for (int g = 0; g < G; ++g) pj[g] = p[g] + j0;
-    switch (G) {
-      case 1: PvBlock<1>(block, jn, d, dp, pj, o); break;
-      case 2: PvBlock<2>(block, jn, d, dp, pj, o); break;
-      case 3: PvBlock<3>(block, jn, d, dp, pj, o); break;
-      case 4: PvBlock<4>(block, jn, d, dp, pj, o); break;
-      case 5: PvBlock<5>(block, jn, d, dp, pj, o); break;
-      default: PvBlock<6>(block, jn, d, dp, pj, o); break;
-    }
-  }
-  for (int g = 0; g < G; ++g) {
-    int64_t i = 0;
-    for (; i < dv; i += L) hn::StoreU(hn::Mul(hn::LoadU(df, o[g] + i), hn::Set(df, inv[g])), df, o[g] + i);
-    for (; i < d; ++i) o[g][i] *= inv[g];
-  }
+  DecodedKv<T> src{kv, off, d, dp, block};
+  RunOn(src, q, ldq, s, out, ldo, t, h0, G, n, qs, ps, os, dp, np);
 }
 
 template <KvType T>
