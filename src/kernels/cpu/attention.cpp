@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/unroll.h"
 #include "util/dtype.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -27,6 +28,7 @@
 #include "hwy/highway.h"
 #include "hwy/aligned_allocator.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "kernels/cpu/even_odd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mixq::kernels {
@@ -46,7 +48,6 @@ constexpr int kMaxRun = 6;
 constexpr int64_t kPrefetchRows = 128;
 constexpr int kPvVecs = HWY_MAX_BYTES >= 64 ? 4 : 2;
 
-#define MIXQ_UNROLL _Pragma("GCC unroll 16")
 
 template <KvType T>
 HWY_INLINE VF LoadKv(DF df, const void* base, int64_t i) {
@@ -224,10 +225,8 @@ HWY_INLINE void PvBlock(const float* vf, int64_t jn, int64_t d, int64_t ld, cons
 }
 
 // ---- BF16 cache read in place (AVX-512) ---------------------------------------------------------
-// One full-width load of 2L bf16 = L uint32 pairs: (pair << 16) is the even element as fp32 and
-// (pair & 0xFFFF0000) the odd one, two ALU ops per 2L values and no scratch block (the decoded
-// path stores and reloads every value). Queries and the p.V outputs are kept in that order: per 2L
-// dims, the L even ones then the L odd ones (PermuteRun / the un-permute in Run).
+// K and V rows read as bf16 pairs (even_odd-inl.h), with no scratch block (the decoded path stores
+// and reloads every value). Queries and the p.V outputs are kept in even/odd order (RunOn).
 
 template <int HG>
 HWY_INLINE void ScoresBf16(const float* const* q, const uint16_t* k, int64_t stride, int64_t jn, int64_t d,
@@ -405,15 +404,8 @@ void RunOn(Src& src, const float* q, int64_t ldq, const AttentionShape& s, float
   for (int g = 0; g < G; ++g) {
     const float* qh = q + t * ldq + (h0 + g) * d;
     float* qp = qs + g * dp;
-    if constexpr (Src::kPermuted) {
-      for (int64_t c = 0; c < d; c += 2 * L)
-        for (int64_t m = 0; m < L; ++m) {
-          qp[c + m] = qh[c + 2 * m];
-          qp[c + L + m] = qh[c + 2 * m + 1];
-        }
-    } else {
-      std::copy_n(qh, d, qp);
-    }
+    if constexpr (Src::kPermuted) PermuteEvenOdd(qh, d, qp);
+    else std::copy_n(qh, d, qp);
     p[g] = ps + g * np;
     o[g] = out + t * ldo + (h0 + g) * d;
     acc[g] = Src::kPermuted ? os + g * dp : o[g];
@@ -445,11 +437,7 @@ void RunOn(Src& src, const float* q, int64_t ldq, const AttentionShape& s, float
   }
   for (int g = 0; g < G; ++g) {
     if constexpr (Src::kPermuted) {
-      for (int64_t c = 0; c < d; c += 2 * L)
-        for (int64_t m = 0; m < L; ++m) {
-          o[g][c + 2 * m] = acc[g][c + m] * inv[g];
-          o[g][c + 2 * m + 1] = acc[g][c + L + m] * inv[g];
-        }
+      UnpermuteEvenOdd(acc[g], d, inv[g], o[g]);
     } else {
       const int64_t dv = d - d % L;
       int64_t i = 0;

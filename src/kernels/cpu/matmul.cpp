@@ -14,6 +14,7 @@
 
 #include "kernels/cpu/matmul_ref.h"
 #include "kernels/cpu/matmul_int4_vnni.h"
+#include "kernels/cpu/unroll.h"
 #include "util/dtype.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
@@ -22,6 +23,7 @@
 #define HWY_TARGET_INCLUDE "kernels/cpu/matmul.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "kernels/cpu/even_odd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace mixq::kernels {
@@ -50,12 +52,6 @@ constexpr int kRowTileDecode = 8;
 constexpr int kBf16RowTileDecode = 16;
 constexpr int64_t kBf16DecodePrefetch = 512;
 constexpr int kRowTilePrefill = 6;  // BF16, more than one token (see MatmulBf16)
-
-// The register tiles index small arrays (acc[MT][NR], w[NR]) with constant-trip loops. At -O2 GCC
-// does not fully unroll them, so the accumulators live on the stack and every FMA pays a
-// store-forward round trip: the BF16 decode kernel ran at ~65 % of the speed of the same code with
-// the arrays in registers. MIXQ_UNROLL forces full unrolling of those loops.
-#define MIXQ_UNROLL _Pragma("GCC unroll 16")
 
 // Software prefetch for the weight streams. A row tile reads NR rows side by side, i.e. NR short
 // interleaved streams (an INT4 row at K = 3072 is 1.5 KB) that restart at every tile, which the
@@ -160,30 +156,9 @@ void MatmulF32(const float* W, int64_t K, const float* X, int64_t M, int64_t ldx
   Drive([&](int64_t n) { return F32Row{W + n * K}; }, K, X, M, ldx, Y, ldy, n0, n1);
 }
 
-// ---- activation layouts shared by the paired kernels ---------------------------------------
-// Even/odd split per chunk of 2L: o[b + j] = x[b + 2j], o[b + L + j] = x[b + 2j + 1] for every
-// whole chunk; the tail (K % 2L values) is copied as is.
-HWY_INLINE void PermuteEvenOdd(const float* x, int64_t K, float* o) {
-  const DF df;
-  const int64_t L = int64_t(hn::Lanes(df));
-  int64_t b = 0;
-  for (; b + 2 * L <= K; b += 2 * L) {
-#if HWY_TARGET == HWY_SCALAR
-    o[b] = x[b];
-    o[b + 1] = x[b + 1];
-#else
-    const VF a = hn::LoadU(df, x + b), c = hn::LoadU(df, x + b + L);
-    hn::StoreU(hn::ConcatEven(df, c, a), df, o + b);
-    hn::StoreU(hn::ConcatOdd(df, c, a), df, o + b + L);
-#endif
-  }
-  for (; b < K; ++b) o[b] = x[b];
-}
-
 // ---- BF16 ---------------------------------------------------------------------------------------
-// One full-width load of 2L bf16 weights = L uint32 pairs; (pair << 16) is the even element as
-// fp32 and (pair & 0xFFFF0000) the odd one: two ALU ops per 2L weights instead of two widening
-// shuffles, and no cross-lane work. The activations are in even/odd order (PermuteEvenOdd).
+// Weights read as bf16 pairs, activations in even/odd order (even_odd-inl.h): two ALU ops per 2L
+// weights instead of two widening shuffles.
 template <int MT, int NR>
 HWY_INLINE void Bf16PairTile(const uint16_t* const* rows, int64_t K, const float* Xp, int64_t ldxp, float* Y,
                              int64_t ldy, const uint8_t* pf) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/unroll.h"
 #include "util/error.h"
 
 namespace mixq::kernels {
@@ -38,18 +39,12 @@ void interleave_int4_rows16(uint32_t* packed, void* scale, ScaleType scale_type,
   }
 }
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
-// GCC 12's own intrinsic helpers (_mm512_undefined operands) trip maybe-uninitialized.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "kernels/cpu/avx512_vnni_begin.h"  // the AVX-512 VNNI region starts
 
 namespace {
 
 using Chunk = Int4VnniChunk;
 constexpr int L = kSplitActLimbs;
-#define MIXQ_UNROLL _Pragma("GCC unroll 16")
 
 // Software prefetch into L1, kWeightPrefetch bytes ahead on the weights (one linear stream per
 // call: 256 B per 32-block, across tile boundaries) and kScalePrefetch ahead on the scales, the
@@ -183,7 +178,6 @@ void matmul_int4_rows16_tiles(const Int4Matrix& W, const Int4VnniChunk* const* x
   else run16<false>(W, xt, M, Y, ldy, n0, n1);
 }
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+#include "kernels/cpu/avx512_vnni_end.h"  // and ends
 
 }  // namespace mixq::kernels

@@ -5,6 +5,7 @@
 #include "kernels/cpu/matmul_int4_vnni.h"
 
 #include "kernels/cpu/matmul_int4_rows16.h"
+#include "kernels/cpu/unroll.h"
 #include "util/error.h"
 
 #include <immintrin.h>
@@ -109,12 +110,7 @@ bool use_int4_vnni(const Int4Matrix& W, int64_t M) {
   return enabled && !g_force_exact.load(std::memory_order_relaxed) && M <= kInt4VnniMaxM && int4_vnni_shape_ok(W);
 }
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
-// GCC 12 reports its own _mm512_reduce_* helpers (_mm512_undefined operands) as maybe-uninitialized.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "kernels/cpu/avx512_vnni_begin.h"  // the AVX-512 VNNI region starts
 
 namespace {
 
@@ -203,10 +199,6 @@ inline __m512 lane_scales(const uint8_t* srow, int32_t sbase, __mmask8 sm, const
     return _mm512_permutexvar_ps(cx.idxd, _mm512_zextps128_ps512(v));
   }
 }
-
-// GCC -O2 does not fully unroll the constant-trip loops over acc[MT][NR]: without this the
-// accumulators live on the stack and every update pays a store-forward round trip.
-#define MIXQ_UNROLL _Pragma("GCC unroll 16")
 
 // MT tokens x NR rows. rows[r]: packed row; srow[r]: its scales; xt[t]: token t's chunks.
 // pf: linear prefetch pointer kPrefetchTiles row tiles ahead (nullptr: none). With pf, each row's
@@ -399,7 +391,6 @@ void matmul_int4_vnni_prepared(const Int4Matrix& W, const Int4VnniActivations& a
   }
 }
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+#include "kernels/cpu/avx512_vnni_end.h"  // and ends
 
 }  // namespace mixq::kernels
