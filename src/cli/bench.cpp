@@ -166,12 +166,17 @@ mixq::cli::RunFn setup(CLI::App& app) {
     const double prefill_flops = prefill_flops_per_token * pre_tps;
     // Paired: each token's bytes/s over the pass timed right before it; the median over tokens.
     // Only passes that ran on every pool thread count (see ReadBandwidthProbe::last_pass_threads);
-    // a token whose pass ran on fewer threads is left out.
-    std::vector<double> paired;
+    // a token whose pass ran on fewer threads is left out. bytes(i): what token i moved.
     const int threads = int(ThreadPool::global().size());
-    for (size_t i = 0; i < tok_s.size(); ++i)
-      if (pass_threads[i] == threads) paired.push_back(double(bpt) / tok_s[i] / pass_bps[i]);
-    const double paired_median = median(paired);
+    size_t paired_tokens = 0;
+    auto paired_median_of = [&](const auto& bytes) {
+      std::vector<double> r;
+      for (size_t i = 0; i < tok_s.size(); ++i)
+        if (pass_threads[i] == threads) r.push_back(bytes(i) / tok_s[i] / pass_bps[i]);
+      paired_tokens = r.size();
+      return median(r);
+    };
+    const double paired_median = paired_median_of([&](size_t) { return double(bpt); });
     // Bracketed: pass i is right before token i, pass i + 1 right after it (the first of the 5
     // after decode for the last token).
     std::vector<double> bracketed;
@@ -184,14 +189,11 @@ mixq::cli::RunFn setup(CLI::App& app) {
     // long context it is a large share of what a token moves, so the bench also reports the
     // roofline of weights + KV.
     const double kv_per_position = double(KvCache::bytes_per_token(m.config(), cache.type()));
-    std::vector<double> kv_bytes(tok_s.size()), paired_kv;
-    for (size_t i = 0; i < tok_s.size(); ++i) {
-      kv_bytes[i] = kv_per_position * double(o->prompt + int64_t(i) + 1);
-      if (pass_threads[i] == threads) paired_kv.push_back((double(bpt) + kv_bytes[i]) / tok_s[i] / pass_bps[i]);
-    }
+    auto kv_bytes = [&](size_t i) { return kv_per_position * double(o->prompt + int64_t(i) + 1); };
     double kv_mean = 0;
-    for (double b : kv_bytes) kv_mean += b / double(kv_bytes.size());
-    const double roofline_kv = (double(bpt) + kv_mean) * dec_tps / bw, paired_kv_median = median(paired_kv);
+    for (size_t i = 0; i < tok_s.size(); ++i) kv_mean += kv_bytes(i) / double(tok_s.size());
+    const double roofline_kv = (double(bpt) + kv_mean) * dec_tps / bw;
+    const double paired_kv_median = paired_median_of([&](size_t i) { return double(bpt) + kv_bytes(i); });
     const double median_tps = 1.0 / median(tok_s);
     const double median_roofline = double(bpt) * median_tps / bw;
     const double best_tps = 1.0 / *std::min_element(tok_s.begin(), tok_s.end());
@@ -261,7 +263,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
                  bw / 1e9, o->bw_mib, 100.0 * double(probe.huge_page_bytes()) / double(probe.bytes()), kernels::kStreamsPerThread);
       fmt::print("roofline:   {:.1f}% mean decode / best pass ({:.2f} tok/s possible)\n", 100 * roofline, bw / double(bpt));
       fmt::print("            {:.1f}% median of each token / the pass right before it ({} of {} passes ran on all threads)\n",
-                 100 * paired_median, paired.size(), tok_s.size());
+                 100 * paired_median, paired_tokens, tok_s.size());
       fmt::print("            {:.1f}% median token ({:.2f} tok/s) / best pass\n", 100 * median_roofline, median_tps);
       fmt::print("            {:.1f}% median of each token / the mean of the passes right before and after it\n",
                  100 * bracketed_median);
