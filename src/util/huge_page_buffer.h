@@ -1,5 +1,6 @@
 // Anonymous memory advised as 2 MB transparent huge pages: the weights read with --no-mmap
-// (io/mapped_file.h) and the bandwidth probe's buffer (kernels/cpu/bandwidth.h) live in it.
+// (io/mapped_file.h), the KV cache (runtime/kv_cache.h) and the bandwidth probe's buffer
+// (kernels/cpu/bandwidth.h) live in it.
 // Why: a stream that crosses a 4 KB page needs a page walk, and in a VM (nested paging) a walk
 // costs about as much as streaming the page; with 2 MB pages the walks vanish. The probe must use
 // the same pages as the weights it is the roofline for. MADV_HUGEPAGE is advice: without free
