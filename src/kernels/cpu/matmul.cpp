@@ -35,22 +35,24 @@ using VF = hn::Vec<DF>;
 constexpr int kRowTile = 4;
 constexpr int kTokTile = 4;
 constexpr int64_t kTokBlock = 32;
-// Batch 1 (decode) of the generic tile loop (F32, FP8, and BF16 before Bf16DecodeTile): rows per
+// Batch 1 (decode) of the generic tile loop (F32, FP8, and BF16 before Bf16DecodeStreams): rows per
 // tile. 8 interleaved row streams keep more DRAM lines in flight (each stream trains its own
 // hardware prefetcher) than 4: BF16 measured 83-87 % of a plain streaming sum per core vs 65 % for
 // 4 rows, in 4 KB pages (docs/perf-engine.md round 2).
 constexpr int kRowTileDecode = 8;
-// BF16 decode: 16 rows side by side (Bf16DecodeTile), each row's stream prefetched
-// kBf16DecodePrefetch bytes ahead, running on into the same row of the next tile near the end of
-// the row (rows are contiguous, so "past the end of row r" would be row r + 1, already being read).
-// Stand-alone expert-shaped decode (8 of 32 experts, w1/w3 1536x3072, w2 3072x1536, 2 threads,
-// weights in 2 MB pages), GB/s over 5 alternating trials: 8 rows 48-50, 16 rows 46-54, 16 rows +
-// this prefetch at 256 B 56-63, 512 B 50-63, 768 B 47-60; 24 or 32 rows 37-47; a 4-stream read
-// loop 83-87 in the same trials. In `mixq bench --no-mmap` (BF16 model at real widths, paired
-// roofline): 8 rows 58-59 %, 16 rows + 256 B 69-70 %, + 512 B 73-83 %, + 1024 B 83-84 %, no
-// prefetch 60 %. Mapped (4 KB pages) 16 rows was level with or above 8 in 5 of 6 runs.
-constexpr int kBf16RowTileDecode = 16;
-constexpr int64_t kBf16DecodePrefetch = 512;
+// BF16 decode: the thread's row range is cut into kBf16DecodeStreams contiguous parts that are
+// read side by side, one row of each at a time, so each part is one long sequential stream
+// through memory (its rows are adjacent) instead of a tile of short row streams that restart at
+// every tile. Two threads over 12 matrices of 8192x3072 and 3072x6144 in 2 MB pages, cold,
+// GB/s mean of 6-10 alternating trials (docs/perf-engine.md round 6): the old 16-row tile with a
+// 512 B per-row prefetch 51-58; 4 parts 40-47 (below 5 parts they fall off), 5 parts 68-78,
+// 6 parts 64-78, 7 parts 69-70, 8 parts 67-68, 12 parts 68, 16 parts 65; a 4-stream read 73-85.
+// Each stream prefetches kBf16DecodePrefetch bytes ahead of itself (into the stream's next row
+// near the end of a row). `mixq bench --no-mmap`, BF16 model, paired roofline, 3 alternating
+// runs: 6 parts + 1 KB 81-82 %, 5 parts 80-83 %, 8 parts 71-72 %, 6 parts without prefetch
+// 72-80 %; the old tile 67-69 %.
+constexpr int kBf16DecodeStreams = 6;
+constexpr int64_t kBf16DecodePrefetch = 1024;
 constexpr int kRowTilePrefill = 6;  // BF16, more than one token (see MatmulBf16)
 
 // Software prefetch for the weight streams. A row tile reads NR rows side by side, i.e. NR short
@@ -206,42 +208,44 @@ HWY_INLINE void Bf16PairTile(const uint16_t* const* rows, int64_t K, const float
     }
 }
 
-// Batch 1: NR row streams, each row loaded, split and multiplied as soon as it arrives (the
-// generic tile loads all NR rows first, which needs 3 x NR registers). Per row the same FMAs in the
-// same order as Bf16PairTile<1, NR>: results are identical whichever tile a row falls in.
-// `W` is the tile's first row; rows are K apart. `last`: rows past the tile are not the caller's
-// (no prefetch into them).
-template <int NR>
-HWY_INLINE void Bf16DecodeTile(const uint16_t* W, int64_t K, const float* Xp, float* Y, bool last) {
+// Batch 1: rows n0..n1 as S contiguous parts of `per` rows read side by side (see
+// kBf16DecodeStreams): row s * per + i of every part at step i. Per row the same single-accumulator
+// FMAs in the same order as Bf16PairTile<1, NR>: results are identical whatever part or tile a row
+// falls in, so they do not depend on the thread split. `per` rows of each part, starting at n0.
+template <int S>
+HWY_INLINE void Bf16DecodeStreams(const uint16_t* W, int64_t K, const float* Xp, float* Y, int64_t n0, int64_t per,
+                                  int64_t prefetch_end) {
   const DF df;
   const hn::RebindToUnsigned<DF> du;
   const int64_t L = int64_t(hn::Lanes(df));
   const auto hi_mask = hn::Set(du, 0xFFFF0000u);
   constexpr int64_t pf = kBf16DecodePrefetch / 2;  // in elements
-  VF acc[NR];
-  MIXQ_UNROLL for (int r = 0; r < NR; ++r) acc[r] = hn::Zero(df);
-  int64_t k = 0;
-  for (; k + 2 * L <= K; k += 2 * L) {
-    const VF xe = hn::LoadU(df, Xp + k);
-    const VF xo = hn::LoadU(df, Xp + k + L);
-    // Prefetch target: the same row further on, or near the row's end the same row of the next
-    // tile (row r + NR), where this stream continues.
-    const int64_t o = k + pf;
-    const uint16_t* pfbase = o < K ? W + o : (last ? nullptr : W + NR * K + (o - K));
-    MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
-      if (pfbase) __builtin_prefetch(pfbase + r * K, 0, 3);
-      auto v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(W + r * K + k));
+  for (int64_t i = 0; i < per; ++i) {
+    const uint16_t* row[S];
+    MIXQ_UNROLL for (int s = 0; s < S; ++s) row[s] = W + (n0 + s * per + i) * K;
+    VF acc[S];
+    MIXQ_UNROLL for (int s = 0; s < S; ++s) acc[s] = hn::Zero(df);
+    int64_t k = 0;
+    for (; k + 2 * L <= K; k += 2 * L) {
+      const VF xe = hn::LoadU(df, Xp + k);
+      const VF xo = hn::LoadU(df, Xp + k + L);
+      MIXQ_UNROLL for (int s = 0; s < S; ++s) {
+        // The stream's rows are adjacent: pf ahead runs on into its next row. Not past the
+        // caller's rows (another thread's, or the end of the matrix): no prefetch there.
+        if (row[s] + k + pf < W + prefetch_end * K) __builtin_prefetch(row[s] + k + pf, 0, 3);
+        auto v = hn::LoadU(du, reinterpret_cast<const uint32_t*>(row[s] + k));
 #if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
-      asm volatile("" : "+v"(v.raw));  // one load per weight vector (see Bf16PairTile)
+        asm volatile("" : "+v"(v.raw));  // one load per weight vector (see Bf16PairTile)
 #endif
-      acc[r] = hn::MulAdd(hn::BitCast(df, hn::ShiftLeft<16>(v)), xe, acc[r]);
-      acc[r] = hn::MulAdd(hn::BitCast(df, hn::And(v, hi_mask)), xo, acc[r]);
+        acc[s] = hn::MulAdd(hn::BitCast(df, hn::ShiftLeft<16>(v)), xe, acc[s]);
+        acc[s] = hn::MulAdd(hn::BitCast(df, hn::And(v, hi_mask)), xo, acc[s]);
+      }
     }
-  }
-  MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
-    float s = hn::GetLane(hn::SumOfLanes(df, acc[r]));
-    for (int64_t kk = k; kk < K; ++kk) s += Xp[kk] * bf16_to_f32(W[r * K + kk]);
-    Y[r] = s;
+    MIXQ_UNROLL for (int s = 0; s < S; ++s) {
+      float sum = hn::GetLane(hn::SumOfLanes(df, acc[s]));
+      for (int64_t kk = k; kk < K; ++kk) sum += Xp[kk] * bf16_to_f32(row[s][kk]);
+      Y[n0 + s * per + i] = sum;
+    }
   }
 }
 
@@ -291,10 +295,12 @@ void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
     if (mb == 1) {
-      // Decode: 16 row streams with a per-row prefetch (see kBf16RowTileDecode). Every row's dot
-      // product is the same single-accumulator sum whatever the tile, so results do not depend on it.
-      for (; n + kBf16RowTileDecode <= n1; n += kBf16RowTileDecode)
-        Bf16DecodeTile<kBf16RowTileDecode>(W + n * K, K, xp.data(), Yb + n, n + 2 * kBf16RowTileDecode > n1);
+      // Decode: kBf16DecodeStreams long streams, then the few rows left as one stream each.
+      const int64_t per = (n1 - n) / kBf16DecodeStreams;
+      Bf16DecodeStreams<kBf16DecodeStreams>(W, K, xp.data(), Yb, n, per, n1);
+      n += kBf16DecodeStreams * per;
+      Bf16DecodeStreams<1>(W, K, xp.data(), Yb, n, n1 - n, n1);
+      n = n1;
     } else {
       // Prefill: 4 tokens x 6 rows. Single-thread GFLOP per CPU-second at M = 32, K = 3072
       // (engine_kernels_bench BM_Bf16/32): 4x6 110-123, 4x4 104-110, 5x4 106-108, 6x3 63-65,
@@ -669,8 +675,8 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace mixq::kernels {
 namespace {
-// Thread chunks start on a multiple of this: the largest decode tile (kBf16RowTileDecode; a
-// multiple of every other row tile), so a chunk boundary never splits a tile.
+// Thread chunks start on a multiple of this: the INT4 rows16 tile (a multiple of every other row
+// tile), so a chunk boundary never splits a tile.
 constexpr int64_t kRowTileOuter = 16;
 }
 HWY_EXPORT(MatmulF32);
