@@ -53,6 +53,14 @@ constexpr int L = kSplitActLimbs;
 // loop at 66-84): 2 tiles (48 KB) ahead without the up-front window 49-55; 4 KB ahead 43-50;
 // 8 KB 47-57; 16 KB 49-59; 32 KB 52-55; 16 KB without the up-front window 48-56.
 constexpr int64_t kWeightPrefetch = 16384, kScalePrefetch = 2048;
+// Decode (one token) reads kInt4DecodeStreams far-apart parts of its rows side by side, each
+// prefetched kStreamPrefetch ahead: one linear stream per thread under-reads this machine's memory
+// (kernels/cpu/bandwidth.cpp, matmul.cpp kBf16DecodeStreams), and the parts share every
+// activation broadcast. `mixq bench --no-mmap`, W4A16 model, experts phase GB/s, alternating runs
+// (docs/perf-engine.md round 6): 2 parts 55-59, 3 parts 44-51, one stream (before) 42-48; 8 KB
+// ahead level with 4 and 16 KB.
+constexpr int kInt4DecodeStreams = 2;
+constexpr int64_t kStreamPrefetch = 8192;
 
 inline int32_t act4(const int8_t* limb, int j, int i) {
   int32_t v;
@@ -67,33 +75,43 @@ struct PrefetchEnd {
   const char* send = nullptr;
 };
 
-// One tile of 16 rows for MT tokens: Y[t * ldy + r], r < 16. q: the tile's words; s: its scales;
-// pfw: set for the first token pass over the tile only. One token keeps lo and hi nibble products
-// in separate int32 chains (4 deep, not 8: a single token is latency-bound otherwise); several
-// tokens give independent chains anyway.
+// The first `bytes` of weights from w0 and kScalePrefetch of scales from s0, requested up front
+// (not past e).
+void prefetch_window(const uint32_t* w0, const uint8_t* s0, const PrefetchEnd& e, int64_t bytes) {
+  const char* w = reinterpret_cast<const char*>(w0);
+  for (int64_t o = 0; o < bytes && w + o < e.wend; o += 64) _mm_prefetch(w + o, _MM_HINT_T0);
+  const char* s = reinterpret_cast<const char*>(s0);
+  for (int64_t o = 0; o < kScalePrefetch && s + o < e.send; o += 64) _mm_prefetch(s + o, _MM_HINT_T0);
+}
+
+// One tile of 16 rows for 2 <= MT <= 4 tokens: Y[t * ldy + r], r < 16. q: the tile's words; s: its
+// scales; pfw: set for the first token pass over the tile only. (One token: tile16_streams.)
 template <bool kBf16, int MT>
 void tile16(const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t nblk, int64_t G, float* Y,
             int64_t ldy, const PrefetchEnd* pfw) {
-  constexpr bool kSplitChains = MT == 1;
+  static_assert(MT >= 2);
   constexpr int64_t ss = kBf16 ? 2 : 4;
   __m512 acc[MT];
   MIXQ_UNROLL for (int t = 0; t < MT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i m0f = _mm512_set1_epi8(0x0F), k254 = _mm512_set1_epi32(254);
-  for (int64_t b = 0; b < nblk; ++b) {
+  const int64_t blocks_per_group = G / 32;
+  // g = b * 32 / G, counted: a 64-bit division per block fed every block's scale address (one
+  // token, hot, 1 thread: 26.6 -> 19.4 cycles per 16-row block with tile16_streams' shared
+  // broadcasts, docs/perf-engine.md round 6)
+  for (int64_t b = 0, g = 0, in_group = 0; b < nblk; ++b) {
     if (pfw) {
       const char* p = reinterpret_cast<const char*>(q + b * 64) + kWeightPrefetch;
       if (p < pfw->wend) MIXQ_UNROLL for (int l = 0; l < 4; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
       if (!(b & 1)) {
-        const char* sp = reinterpret_cast<const char*>(s) + (b * 32 / G) * 16 * ss + kScalePrefetch;
+        const char* sp = reinterpret_cast<const char*>(s) + g * 16 * ss + kScalePrefetch;
         if (sp < pfw->send) _mm_prefetch(sp, _MM_HINT_T0);
       }
     }
     const int64_t c = b >> 2;
     const int j = int(b & 3);
-    __m512i d[MT][L], dh[kSplitChains ? L : 1];
+    __m512i d[MT][L];
     MIXQ_UNROLL for (int t = 0; t < MT; ++t)
       MIXQ_UNROLL for (int l = 0; l < L; ++l) d[t][l] = _mm512_set1_epi32(xt[t][c].zg[l][j]);
-    if constexpr (kSplitChains) MIXQ_UNROLL for (int l = 0; l < L; ++l) dh[l] = _mm512_setzero_si512();
     MIXQ_UNROLL for (int i = 0; i < 4; ++i) {
       const __m512i w = _mm512_loadu_si512(q + b * 64 + i * 16);
       const __m512i lo = _mm512_and_si512(w, m0f);
@@ -102,12 +120,10 @@ void tile16(const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t
         const Chunk& ch = xt[t][c];
         MIXQ_UNROLL for (int l = 0; l < L; ++l) {
           d[t][l] = _mm512_dpbusd_epi32(d[t][l], lo, _mm512_set1_epi32(act4(ch.lo[l], j, i)));
-          if constexpr (kSplitChains) dh[l] = _mm512_dpbusd_epi32(dh[l], hi, _mm512_set1_epi32(act4(ch.hi[l], j, i)));
-          else d[t][l] = _mm512_dpbusd_epi32(d[t][l], hi, _mm512_set1_epi32(act4(ch.hi[l], j, i)));
+          d[t][l] = _mm512_dpbusd_epi32(d[t][l], hi, _mm512_set1_epi32(act4(ch.hi[l], j, i)));
         }
       }
     }
-    const int64_t g = b * 32 / G;
     __m512 sw;
     if constexpr (kBf16) {  // bf16 -> f32: the 16 bits into the high half of each dword
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + g * 16 * ss));
@@ -116,25 +132,142 @@ void tile16(const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t
       sw = _mm512_loadu_ps(reinterpret_cast<const float*>(s + g * 16 * ss));
     }
     MIXQ_UNROLL for (int t = 0; t < MT; ++t) {
-      if constexpr (kSplitChains) MIXQ_UNROLL for (int l = 0; l < L; ++l) d[t][l] = _mm512_add_epi32(d[t][l], dh[l]);
       // 254 d0 + d1 in one vpdpwssd (|d0| <= 32 * 8 * 127 fits the low int16), then * 254 + d2
       __m512i e = _mm512_dpwssd_epi32(d[t][1], d[t][0], k254);
       if constexpr (L == 3) e = _mm512_add_epi32(_mm512_mullo_epi32(e, k254), d[t][2]);
       const __m512 st = _mm512_mul_ps(sw, _mm512_set1_ps(xt[t][c].t[4 * j]));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(e), st, acc[t]);
     }
+    if (++in_group == blocks_per_group) {
+      in_group = 0;
+      ++g;
+    }
   }
   MIXQ_UNROLL for (int t = 0; t < MT; ++t) _mm512_storeu_ps(Y + t * ldy, acc[t]);
+}
+
+// One token: S whole tiles (from S far-apart parts of the rows in decode, so that each part is
+// one long sequential stream, see kInt4DecodeStreams) computed side by side, every activation
+// broadcast shared by the S tiles. Each tile gets the same operations in the same order whatever
+// S, so a row's result does not depend on how the rows were split. Lo and hi nibble products go
+// to separate int32 chains (4 deep, not 8: one token is latency-bound otherwise).
+// q[i], s[i], Y[i], pf[i]: the i-th tile's words, scales, output rows and prefetch ends (pf null:
+// no prefetch).
+template <bool kBf16, int S>
+void tile16_streams(const uint32_t* const* q, const uint8_t* const* s, const Chunk* x, int64_t nblk, int64_t G,
+                    float* const* Y, const PrefetchEnd* pf) {
+  constexpr int64_t ss = kBf16 ? 2 : 4;
+  const int64_t blocks_per_group = G / 32;
+  __m512 acc[S];
+  MIXQ_UNROLL for (int i = 0; i < S; ++i) acc[i] = _mm512_setzero_ps();
+  const __m512i m0f = _mm512_set1_epi8(0x0F), k254 = _mm512_set1_epi32(254);
+  // g = b * 32 / G, counted (see tile16)
+  for (int64_t b = 0, g = 0, in_group = 0; b < nblk; ++b) {
+    const int64_t c = b >> 2;
+    const int j = int(b & 3);
+    const Chunk& ch = x[c];
+    if (pf) MIXQ_UNROLL for (int si = 0; si < S; ++si) {
+      const char* p = reinterpret_cast<const char*>(q[si] + b * 64) + kStreamPrefetch;
+      if (p < pf[si].wend) MIXQ_UNROLL for (int l = 0; l < 4; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+      if (!(b & 1)) {
+        const char* sp = reinterpret_cast<const char*>(s[si]) + g * 16 * ss + kScalePrefetch;
+        if (sp < pf[si].send) _mm_prefetch(sp, _MM_HINT_T0);
+      }
+    }
+    // Word by word, each activation broadcast once for all S tiles.
+    __m512i d[S][L], dh[S][L];
+    MIXQ_UNROLL for (int si = 0; si < S; ++si)
+      MIXQ_UNROLL for (int l = 0; l < L; ++l) {
+        d[si][l] = _mm512_set1_epi32(ch.zg[l][j]);
+        dh[si][l] = _mm512_setzero_si512();
+      }
+    MIXQ_UNROLL for (int i = 0; i < 4; ++i) {
+      __m512i lo[S], hi[S];
+      MIXQ_UNROLL for (int si = 0; si < S; ++si) {
+        const __m512i w = _mm512_loadu_si512(q[si] + b * 64 + i * 16);
+        lo[si] = _mm512_and_si512(w, m0f);
+        hi[si] = _mm512_and_si512(_mm512_srli_epi16(w, 4), m0f);
+      }
+      MIXQ_UNROLL for (int l = 0; l < L; ++l) {
+        const __m512i al = _mm512_set1_epi32(act4(ch.lo[l], j, i));
+        MIXQ_UNROLL for (int si = 0; si < S; ++si) d[si][l] = _mm512_dpbusd_epi32(d[si][l], lo[si], al);
+        const __m512i ah = _mm512_set1_epi32(act4(ch.hi[l], j, i));
+        MIXQ_UNROLL for (int si = 0; si < S; ++si) dh[si][l] = _mm512_dpbusd_epi32(dh[si][l], hi[si], ah);
+      }
+    }
+    const __m512 tj = _mm512_set1_ps(ch.t[4 * j]);
+    MIXQ_UNROLL for (int si = 0; si < S; ++si) {
+      __m512 sw;
+      if constexpr (kBf16) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s[si] + g * 16 * ss));
+        sw = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
+      } else {
+        sw = _mm512_loadu_ps(reinterpret_cast<const float*>(s[si] + g * 16 * ss));
+      }
+      MIXQ_UNROLL for (int l = 0; l < L; ++l) d[si][l] = _mm512_add_epi32(d[si][l], dh[si][l]);
+      __m512i e = _mm512_dpwssd_epi32(d[si][1], d[si][0], k254);
+      if constexpr (L == 3) e = _mm512_add_epi32(_mm512_mullo_epi32(e, k254), d[si][2]);
+      const __m512 st = _mm512_mul_ps(sw, tj);
+      acc[si] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(e), st, acc[si]);
+    }
+    if (++in_group == blocks_per_group) {
+      in_group = 0;
+      ++g;
+    }
+  }
+  MIXQ_UNROLL for (int i = 0; i < S; ++i) _mm512_storeu_ps(Y[i], acc[i]);
 }
 
 template <bool kBf16>
 void tile16_tokens(int64_t mt, const uint32_t* q, const uint8_t* s, const Chunk* const* xt, int64_t nblk, int64_t G,
                    float* Y, int64_t ldy, const PrefetchEnd* pf) {
   switch (mt) {
-    case 1: return tile16<kBf16, 1>(q, s, xt, nblk, G, Y, ldy, pf);
+    case 1: return tile16_streams<kBf16, 1>(&q, &s, xt[0], nblk, G, &Y, pf);
     case 2: return tile16<kBf16, 2>(q, s, xt, nblk, G, Y, ldy, pf);
     case 3: return tile16<kBf16, 3>(q, s, xt, nblk, G, Y, ldy, pf);
     default: return tile16<kBf16, 4>(q, s, xt, nblk, G, Y, ldy, pf);
+  }
+}
+
+// Whole tiles [T0, T1) for one token as S parts read side by side (tile16_streams), then the
+// tiles left over (fewer than S) one stream each. Each part prefetches up to its own end.
+template <bool kBf16, int S>
+void run16_streams(const Int4Matrix& W, const Chunk* x, float* Y, int64_t T0, int64_t T1) {
+  constexpr int64_t ss = kBf16 ? 2 : 4;
+  const int64_t wpr = W.words_per_row(), gpr = W.groups_per_row(), nblk = W.K / 32;
+  const int64_t tile_words = 16 * wpr, tile_scale_bytes = 16 * gpr * ss;
+  const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
+  const int64_t per = (T1 - T0) / S;
+  auto words = [&](int64_t T) { return W.packed + T * tile_words; };
+  auto scale = [&](int64_t T) { return scales + T * tile_scale_bytes; };
+  auto ends = [&](int64_t Te) {
+    return PrefetchEnd{reinterpret_cast<const char*>(words(Te)), reinterpret_cast<const char*>(scale(Te))};
+  };
+  if (per > 0) {
+    PrefetchEnd pf[S];
+    MIXQ_UNROLL for (int i = 0; i < S; ++i) {
+      pf[i] = ends(i + 1 < S ? T0 + (i + 1) * per : T1);
+      prefetch_window(words(T0 + i * per), scale(T0 + i * per), pf[i], kStreamPrefetch);
+    }
+    for (int64_t t = 0; t < per; ++t) {
+      const uint32_t* q[S];
+      const uint8_t* sc[S];
+      float* y[S];
+      MIXQ_UNROLL for (int i = 0; i < S; ++i) {
+        const int64_t T = T0 + i * per + t;
+        q[i] = words(T);
+        sc[i] = scale(T);
+        y[i] = Y + 16 * T;
+      }
+      tile16_streams<kBf16, S>(q, sc, x, nblk, W.group, y, pf);
+    }
+  }
+  const PrefetchEnd pf1 = ends(T1);
+  for (int64_t T = T0 + S * per; T < T1; ++T) {
+    const uint32_t* q[1] = {words(T)};
+    const uint8_t* sc[1] = {scale(T)};
+    float* y[1] = {Y + 16 * T};
+    tile16_streams<kBf16, 1>(q, sc, x, nblk, W.group, y, &pf1);
   }
 }
 
@@ -146,15 +279,11 @@ void run16(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int
   const int64_t tile_words = 16 * wpr, tile_scale_bytes = 16 * gpr * ss;
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
   const int64_t T0 = n0 / 16, T1 = (n1 + 15) / 16;
+  if (M == 1 && n0 % 16 == 0 && n1 % 16 == 0) return run16_streams<kBf16, kInt4DecodeStreams>(W, xt[0], Y, T0, T1);
   alignas(64) float part[32 * 16];  // a tile cut by [n0, n1): all its rows, then the asked ones
   PrefetchEnd pf{reinterpret_cast<const char*>(W.packed + T1 * tile_words),
         reinterpret_cast<const char*>(scales + T1 * tile_scale_bytes)};
-  {
-    const char* w0 = reinterpret_cast<const char*>(W.packed + T0 * tile_words);
-    for (int64_t o = 0; o < kWeightPrefetch && w0 + o < pf.wend; o += 64) _mm_prefetch(w0 + o, _MM_HINT_T0);
-    const char* s0 = reinterpret_cast<const char*>(scales + T0 * tile_scale_bytes);
-    for (int64_t o = 0; o < kScalePrefetch && s0 + o < pf.send; o += 64) _mm_prefetch(s0 + o, _MM_HINT_T0);
-  }
+  prefetch_window(W.packed + T0 * tile_words, scales + T0 * tile_scale_bytes, pf, kWeightPrefetch);
   for (int64_t T = T0; T < T1; ++T) {
     const uint32_t* q = W.packed + T * tile_words;
     const uint8_t* s = scales + T * tile_scale_bytes;

@@ -17,6 +17,10 @@
 // were (a row's words and scales are where the native layout has them), and take the native kernel.
 // Int4Matrix::word_index / scale_index give any element's place.
 //
+// One token (decode) reads a row range's whole tiles as kInt4DecodeStreams far-apart parts side
+// by side, sharing each activation broadcast: per tile the same operations, so the results do not
+// depend on the split (tested bit for bit).
+//
 // Sums: per (row, 32-block) the exact int32 sum_l 254^(L-1-l) sum_k (u_k - 8) a_lk (|.| < 2^31 for
 // L = 3: 32 * 8 * 127 * 64771), one rounded conversion to fp32 and one FMA with s_w * t_g per
 // block, in k order: |y - sum_k w_k x^_k| <= gamma(K/32 + 1) * sum_k |w_k x^_k|.
