@@ -274,7 +274,9 @@ TEST(Int4Vnni, PreparedActivationsMatchPerCallPreparation) {
     a.prepare(X.data(), M, ldx, K);
     ASSERT_EQ(a.rows(), M);
     ASSERT_EQ(a.cols(), K);
-    for (int64_t n0 = 0; n0 < N;) {  // row ranges of 1, 2, ... 6 rows
+    // Row ranges of 1, 2, ... 6 rows. M = 1: the whole range above read its rows as 4 far-apart
+    // parts of 6 rows plus 3 left over (run_far); these short ranges group the rows differently.
+    for (int64_t n0 = 0; n0 < N;) {
       const int64_t n1 = std::min(N, n0 + 1 + n0 % 6);
       matmul_int4_vnni_prepared(W, a, got.data(), N, n0, n1);
       n0 = n1;

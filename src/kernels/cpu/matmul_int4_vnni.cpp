@@ -215,7 +215,15 @@ inline __m512 lane_scales(const uint8_t* srow, int32_t sbase, __mmask8 sm, const
 constexpr int64_t kPrefetchTiles = 2;
 constexpr int64_t kRowPrefetch = 256;
 
-template <int MT, int NR, bool kBf16>
+// kFar (decode, run_far): the NR rows come from NR far-apart parts, each part's rows adjacent, so
+// each row's stream runs on linearly into its part's next row: pf is unused and each row (and its
+// scales) is prefetched kFarPrefetch bytes ahead of itself. The arithmetic is the same either way.
+// `mixq bench` W4A16, mapped (4 KB pages), experts phase GB/s, 4 alternating rounds on fast memory
+// (docs/perf-engine.md round 6): 4-row tiles with the linear prefetch (before) 18-31; far parts
+// 2 KB ahead 40-51, 4 KB 23-42, 8 KB 30-34.
+constexpr int64_t kFarPrefetch = 2048;
+
+template <int MT, int NR, bool kBf16, bool kFar = false>
 void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* const* xt, const Ctx& cx,
           float* Y, int64_t ldy, const char* pf) {
   __m512 acc[MT][NR];
@@ -224,7 +232,15 @@ void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* 
   const __m512i m0f = _mm512_set1_epi8(0x0F), k254 = _mm512_set1_epi32(254);
   const __mmask16 tail_mask = __mmask16((1u << cx.tail_words) - 1);
   for (int64_t c = 0; c < cx.nch; ++c) {
-    if (pf) {
+    const int32_t sb = cx.sbase[size_t(c)];
+    if constexpr (kFar) {
+      MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(rows[r]) + 64 * c + kFarPrefetch, _MM_HINT_T0);
+        // the scales as far ahead, relative to their size (1/16 of the weights' for bf16 at G = 32)
+        if ((c & 1) == 0)
+          _mm_prefetch(reinterpret_cast<const char*>(srow[r]) + sb * (kBf16 ? 2 : 4) + kFarPrefetch / 16, _MM_HINT_T0);
+      }
+    } else if (pf) {
       MIXQ_UNROLL for (int l = 0; l < NR; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T0);
       pf += 64 * NR;
       const int64_t o = 64 * c + kRowPrefetch, rb = cx.row_bytes;
@@ -232,7 +248,6 @@ void tile(const uint32_t* const* rows, const uint8_t* const* srow, const Chunk* 
       MIXQ_UNROLL for (int r = 0; r < NR; ++r) _mm_prefetch(reinterpret_cast<const char*>(rows[r]) + off, _MM_HINT_T0);
     }
     const bool part = cx.tail_words != 0 && c == cx.nch - 1;
-    const int32_t sb = cx.sbase[size_t(c)];
     const __mmask8 sm = cx.smask[size_t(c)];
     MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
       const uint32_t* wp = rows[r] + 16 * c;
@@ -271,6 +286,36 @@ void tile_tokens(int64_t mb, const uint32_t* const* rows, const uint8_t* const* 
   }
 }
 
+// One token, rows [n0, n1): the rows cut into NR contiguous parts, the tile taking row i of each
+// part, so every part is one long sequential stream (one stream per tile row restarting every
+// 4 rows under-reads memory; matmul.cpp kBf16DecodeStreams). The rows left over go one by one.
+template <int NR, bool kBf16>
+void run_far(const Int4Matrix& W, const Chunk* x, const Ctx& cx, float* Y, int64_t n0, int64_t n1) {
+  const int64_t wpr = W.words_per_row(), sbytes = W.groups_per_row() * (kBf16 ? 2 : 4);
+  const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
+  const int64_t per = (n1 - n0) / NR;
+  for (int r = 0; r < NR; ++r)  // each part's first window, which no in-loop prefetch covers
+    for (int64_t b = 0; b < kFarPrefetch && b < per * wpr * 4; b += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(W.packed + (n0 + r * per) * wpr) + b, _MM_HINT_T0);
+  const Chunk* const xt[1] = {x};
+  for (int64_t i = 0; i < per; ++i) {
+    const uint32_t* rows[NR];
+    const uint8_t* srow[NR];
+    float y[NR];
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
+      rows[r] = W.packed + (n0 + r * per + i) * wpr;
+      srow[r] = scales + (n0 + r * per + i) * sbytes;
+    }
+    tile<1, NR, kBf16, true>(rows, srow, xt, cx, y, 1, nullptr);
+    MIXQ_UNROLL for (int r = 0; r < NR; ++r) Y[n0 + r * per + i] = y[r];
+  }
+  for (int64_t n = n0 + NR * per; n < n1; ++n) {
+    const uint32_t* rows[1] = {W.packed + n * wpr};
+    const uint8_t* srow[1] = {scales + n * sbytes};
+    tile<1, 1, kBf16>(rows, srow, xt, cx, Y + n, 1, nullptr);
+  }
+}
+
 // Rows [n0, n1) of Y for the M prepared tokens xt[0..M) (any M: blocks of kTokBlock).
 template <bool kBf16>
 void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64_t ldy, int64_t n0, int64_t n1) {
@@ -304,6 +349,7 @@ void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64
   // Token blocks of kTokBlock (kTokBlock * 704 B per 128 activations: 528 KiB at K = 3072,
   // L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in L1 while
   // every token tile of 4 passes over it, so a prefill block streams the weights once.
+  if (M == 1) return run_far<NR, kBf16>(W, xt[0], cx, Y, n0, n1);
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
   // A call's rows are often a short slice (an expert's row chunk: 768 rows, 1.1 MB): the first
   // kPrefetchTiles tiles get no in-loop prefetch, so request them up front; the in-loop prefetch
