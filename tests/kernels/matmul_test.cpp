@@ -146,6 +146,37 @@ TEST(Matmul, Fp8BlockMatchesReference) {
   });
 }
 
+// Decode reads a thread's rows as far-apart parts side by side (matmul.cpp Fp8DecodeStreams):
+// every row's sum must be the same whatever range it is computed in, and close to the reference.
+TEST(Matmul, Fp8RowsAreIndependentOfTheRowSplit) {
+  for_each_target([&] {
+  std::mt19937 g(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const int64_t N = 203;  // 2 row blocks of 128, parts of 33 rows and a few left over
+  for (int64_t K : {384, 200}) {  // whole chunks only / a partial last block and a scalar tail
+    std::vector<uint8_t> w(size_t(N * K));
+    for (auto& b : w) {
+      b = uint8_t(byte(g));
+      if ((b & 0x7F) == 0x7F) b &= 0xFE;
+    }
+    Fp8BlockMatrix W{w.data(), nullptr, N, K, 128, 128};
+    auto scale = randn(size_t(((N + 127) / 128) * W.scale_cols()), g, 0.01f);
+    W.scale = scale.data();
+    auto X = randn(size_t(K), g);
+    std::vector<float> whole(static_cast<size_t>(N)), split(static_cast<size_t>(N)), ref(static_cast<size_t>(N));
+    matmul_fp8_block(W, X.data(), 1, K, whole.data(), N, 0, N);
+    for (int64_t n0 = 0; n0 < N;) {  // ranges of 1 .. 13 rows
+      const int64_t n1 = std::min(N, n0 + 1 + n0 % 13);
+      matmul_fp8_block(W, X.data(), 1, K, split.data(), N, n0, n1);
+      n0 = n1;
+    }
+    for (int64_t i = 0; i < N; ++i) ASSERT_EQ(whole[size_t(i)], split[size_t(i)]) << "K=" << K << " row " << i;
+    matmul_fp8_block_ref(W, X.data(), 1, K, ref.data(), N, 0, N);
+    expect_close(whole, ref, abs_bound(X, 1, N, K, [&](int64_t n, int64_t k) { return fp8_block_weight(W, n, k); }), "fp8");
+  }
+  });
+}
+
 TEST(Matmul, Fp8DecodeIsExactForEveryCode) {
   for_each_target([&] {
   // One row of all 254 finite codes against one-hot activations: the fast kernel must return

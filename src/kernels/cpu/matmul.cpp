@@ -74,18 +74,22 @@ struct F32Row {
   HWY_INLINE float Scalar(int64_t k) const { return w[k]; }
 };
 // e4m3 -> f32 by moving the 7 exponent/mantissa bits into f32 position (an f32 with the value
-// 2^-120 * x, denormals included) and multiplying by 2^120: exact. Requires block_k % L == 0 and a
-// power-of-two block_k (checked by the dispatcher).
+// 2^-120 * x, denormals included) and multiplying by 2^120: exact. The byte is sign-extended to
+// 32 bits, << 20 puts the sign at bit 31 and the 7 bits at 26..20, & 0x87F00000 clears the sign's
+// copies at 30..27. Requires block_k % L == 0 and a power-of-two block_k (checked by the
+// dispatcher).
+template <class DI>
+HWY_INLINE hn::Vec<DI> Fp8Bits(DI di, const uint8_t* p) {
+  const hn::Rebind<int8_t, DI> d8;
+  return hn::And(hn::ShiftLeft<20>(hn::PromoteTo(di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(p)))),
+                 hn::Set(di, int32_t(0x87F00000u)));
+}
 struct Fp8Row {
   const uint8_t* w;
   const float* srow;
   int lbk;
   HWY_INLINE VF Load(DF df, int64_t k) const {
-    const hn::Rebind<uint8_t, DF> d8;
-    const hn::RebindToUnsigned<DF> du;
-    const auto u = hn::PromoteTo(du, hn::LoadU(d8, w + k));
-    const auto bits = hn::Or(hn::ShiftLeft<20>(hn::And(u, hn::Set(du, 0x7Fu))), hn::ShiftLeft<24>(hn::And(u, hn::Set(du, 0x80u))));
-    const VF mag = hn::Mul(hn::BitCast(df, bits), hn::Set(df, 0x1p120f));
+    const VF mag = hn::Mul(hn::BitCast(df, Fp8Bits(hn::RebindToSigned<DF>(), w + k)), hn::Set(df, 0x1p120f));
     return hn::Mul(mag, hn::Set(df, srow[k >> lbk]));
   }
   HWY_INLINE float Scalar(int64_t k) const { return kFp8E4M3ToF32[w[k]] * srow[k >> lbk]; }
@@ -324,9 +328,75 @@ bool Fp8Supported(int64_t block_k) {
   return block_k > 0 && (block_k & (block_k - 1)) == 0 && block_k % int64_t(hn::Lanes(df)) == 0;
 }
 
+// FP8 decode (one token). Each weight vector is Fp8Bits, the f32 of e4m3(u) * 2^-120 (exact,
+// e4m3 denormals become f32 denormals), straight into the FMA: Fp8Row's two multiplies (2^120 and
+// the block scale) leave the inner loop. So that the products stay normal floats, the token is scaled by 2^32 once per call and each block's partial
+// sum is multiplied once by its scale times 2^88 (powers of two: exact unless the token exceeds
+// 2^96 or a scale 2^40): y = sum_blocks (s_b 2^88) * sum_k (w_k 2^-120)(x_k 2^32), which differs
+// from the tiled path's sum_k fl(w_k s_b) x_k by float rounding only.
+constexpr int kFp8DecodeStreams = 6;
+constexpr int64_t kFp8DecodePrefetch = 1024;
+constexpr float kFp8TokenScale = 0x1p32f, kFp8BlockScale = 0x1p88f;
+
+// Rows n0 + s * per + i for s < S, i < per (S far-apart parts read side by side, as
+// Bf16DecodeStreams). xs: the token times kFp8TokenScale. Rows past prefetch_end are not
+// prefetched.
+template <int S>
+HWY_INLINE void Fp8DecodeStreams(const Fp8BlockMatrix& W, const float* xs, float* Y, int64_t n0, int64_t per,
+                                 int64_t prefetch_end) {
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const int64_t L = int64_t(hn::Lanes(df)), K = W.K, bk = W.block_k, sc = W.scale_cols();
+  const uint8_t* end = W.w + prefetch_end * K;
+  for (int64_t i = 0; i < per; ++i) {
+    const uint8_t* row[S];
+    const float* srow[S];
+    MIXQ_UNROLL for (int s = 0; s < S; ++s) {
+      const int64_t n = n0 + s * per + i;
+      row[s] = W.w + n * K;
+      srow[s] = W.scale + (n / W.block_n) * sc;
+    }
+    VF acc[S];
+    MIXQ_UNROLL for (int s = 0; s < S; ++s) acc[s] = hn::Zero(df);
+    int64_t k = 0;
+    for (int64_t b = 0; k + L <= K; ++b) {
+      const int64_t kend = std::min(K, (b + 1) * bk) / L * L;  // whole vectors of block b
+      VF part[S];
+      MIXQ_UNROLL for (int s = 0; s < S; ++s) part[s] = hn::Zero(df);
+      for (; k < kend; k += L) {
+        const VF x = hn::LoadU(df, xs + k);
+        MIXQ_UNROLL for (int s = 0; s < S; ++s) {
+          const uint8_t* pf = row[s] + k + kFp8DecodePrefetch;
+          if ((k & 63) == 0 && pf < end) __builtin_prefetch(pf, 0, 3);
+          part[s] = hn::MulAdd(hn::BitCast(df, Fp8Bits(di, row[s] + k)), x, part[s]);
+        }
+      }
+      MIXQ_UNROLL for (int s = 0; s < S; ++s)
+        acc[s] = hn::MulAdd(part[s], hn::Set(df, srow[s][b] * kFp8BlockScale), acc[s]);
+    }
+    MIXQ_UNROLL for (int s = 0; s < S; ++s) {
+      float sum = hn::GetLane(hn::SumOfLanes(df, acc[s]));
+      for (int64_t kk = k; kk < K; ++kk)
+        sum += xs[kk] / kFp8TokenScale * kFp8E4M3ToF32[row[s][kk]] * srow[s][kk / bk];
+      Y[n0 + s * per + i] = sum;
+    }
+  }
+}
+
 void MatmulFp8(const Fp8BlockMatrix& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy, int64_t n0,
                int64_t n1) {
   if (!Fp8Supported(W.block_k)) return matmul_fp8_block_ref(W, X, M, ldx, Y, ldy, n0, n1);
+  if (M == 1) {
+    // Decode: the token times 2^32 (see kFp8TokenScale), kFp8DecodeStreams far-apart parts.
+    thread_local std::vector<float> xs;
+    xs.resize(size_t(W.K));
+    for (int64_t k = 0; k < W.K; ++k) xs[size_t(k)] = X[k] * kFp8TokenScale;
+    const int64_t per = (n1 - n0) / kFp8DecodeStreams;
+    Fp8DecodeStreams<kFp8DecodeStreams>(W, xs.data(), Y, n0, per, n1);
+    const int64_t n = n0 + kFp8DecodeStreams * per;
+    Fp8DecodeStreams<1>(W, xs.data(), Y, n, n1 - n, n1);
+    return;
+  }
   int lbk = 0;
   while ((int64_t(1) << lbk) < W.block_k) ++lbk;
   const int64_t sc = W.scale_cols();
