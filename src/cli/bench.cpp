@@ -21,8 +21,9 @@
 // The bandwidth pass reads 4 streams per thread (kernels/cpu/bandwidth.cpp), the fastest way this
 // machine was measured to read memory (a one-stream pass read up to 1.5x less), from a buffer in
 // 2 MB huge pages (util/huge_page_buffer.h): in 4 KB pages the page walks of this VM cost the
-// pass as much as they cost decode, and the roofline would flatter a mapped model. --no-mmap puts
-// the weights in the same pages.
+// pass as much as they cost decode, and the roofline would flatter a mapped model. Weights read
+// into RAM (--no-mmap, or the automatic choice; weights_residency_reason says which) sit in the
+// same pages.
 // The *_with_kv_fraction variants count the KV cache bytes decode attention reads
 // (decode_kv_bytes_per_token, the mean over the timed tokens) with the weights: at long contexts
 // they are a large part of what a token moves.
@@ -69,7 +70,7 @@ double median(std::vector<double> v) {
 }
 
 struct Opts {
-  bool no_mmap = false;
+  mixq::cli::ResidencyFlags residency;
   std::string model, kv = "bf16";
   int64_t prompt = 128, decode = 16, bw_mib = 512, warm_decode = 8;
   bool json = false;
@@ -84,15 +85,17 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--bandwidth-mib", o->bw_mib, "Buffer for the bandwidth measurement (default 512 MiB)");
   app.add_option("--warmup-decode-tokens", o->warm_decode, "Untimed decode steps before the timed ones (default 8)");
   app.add_flag("--json", o->json, "Machine-readable output");
-  mixq::cli::add_no_mmap_flag(app, o->no_mmap);
+  mixq::cli::add_residency_flags(app, o->residency);
   return [o]() -> int {
     using namespace mixq;
     using clock = std::chrono::steady_clock;
     if (o->prompt < 1 || o->decode < 1) fail("bench: --prompt-tokens and --decode-tokens must be >= 1");
     if (o->warm_decode < 0) fail("bench: --warmup-decode-tokens must be >= 0");
     const auto load0 = clock::now();
-    Model m(o->model, o->no_mmap ? Residency::Ram : Residency::Mapped);
+    const ResidencyChoice where = mixq::cli::resolve_residency(o->residency, {o->model});
+    Model m(o->model, where.residency);
     const double load_s = std::chrono::duration<double>(clock::now() - load0).count();
+    const bool in_ram = where.residency == Residency::Ram;
     const int64_t V = m.vocab();
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> tok(0, int32_t(V - 1));
@@ -237,7 +240,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
                        {"decode_median_roofline_fraction", median_roofline},
                        {"bandwidth_pass_streams_per_thread", kernels::kStreamsPerThread},
                        {"decode_phase_seconds_per_token", phase_s}, {"decode_phase_bytes_per_token", phase_b},
-                       {"weights_in_ram", o->no_mmap}, {"weights_huge_page_bytes", m.checkpoint().huge_page_bytes()},
+                       {"weights_in_ram", in_ram}, {"weights_residency_reason", where.why}, {"weights_huge_page_bytes", m.checkpoint().huge_page_bytes()},
                        {"load_seconds", load_s}, {"bandwidth_pass_huge_page_bytes", probe.huge_page_bytes()},
                        {"weights_int4_rows16_matrices", m.int4_rows16_matrices()},
                        {"decode_best_tokens_per_second", best_tps}, {"decode_best_roofline_fraction", best_roofline},
@@ -247,8 +250,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
     } else {
       fmt::print("model:      {} ({})\n", o->model, m.describe());
       fmt::print("machine:    {} threads, ISA {}\n", ThreadPool::global().size(), kernels::matmul_target_name());
-      fmt::print("weights:    {} ({:.2f} s to load{}{})\n", o->no_mmap ? "read into RAM (--no-mmap)" : "mapped", load_s,
-                 o->no_mmap ? fmt::format(", {:.0f} of {:.0f} MB in 2 MB huge pages", m.checkpoint().huge_page_bytes() / 1e6,
+      fmt::print("weights:    {}\n            {:.2f} s to load{}{}\n", where.why, load_s,
+                 in_ram ? fmt::format(", {:.0f} of {:.0f} MB in 2 MB huge pages", m.checkpoint().huge_page_bytes() / 1e6,
                                           m.checkpoint().tensor_bytes() / 1e6)
                             : "",
                  m.int4_rows16_matrices() ? fmt::format(", {} INT4 matrices interleaved for the rows16 kernel",

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "io/residency.h"
+
 namespace mixq::cli {
 
 using RunFn = std::function<int()>;
@@ -21,12 +23,26 @@ struct Command {
 
 std::vector<Command>& registry();
 
-// --no-mmap, shared by the commands that run the engine: the model's shards are read into RAM
-// backed by 2 MB huge pages instead of being mapped (io/mapped_file.h). Adds the flag to `app`.
-inline void add_no_mmap_flag(CLI::App& app, bool& no_mmap) {
-  app.add_flag("--no-mmap", no_mmap,
-               "Read the weights into RAM backed by 2 MB huge pages instead of mapping the files: slower load, "
-               "RAM = checkpoint size, faster decode (fewer page walks)");
+// --no-mmap / --mmap, shared by the commands that run the engine: the model's shards read into
+// RAM backed by 2 MB huge pages, or mapped (io/mapped_file.h). Neither: io/residency.h decides
+// (RAM when the checkpoints fit in half of the available memory).
+struct ResidencyFlags {
+  bool no_mmap = false, mmap = false;
+};
+
+inline void add_residency_flags(CLI::App& app, ResidencyFlags& f) {
+  auto* ram = app.add_flag("--no-mmap", f.no_mmap,
+                           "Read the weights into RAM backed by 2 MB huge pages: slower load, RAM = checkpoint size, "
+                           "faster decode (default when the checkpoint fits in half of the available memory)");
+  auto* map = app.add_flag("--mmap", f.mmap, "Map the weight files instead (default for a checkpoint that does not fit)");
+  ram->excludes(map);
+}
+
+// The residency for these model directories, and a line saying why (for `mixq bench`).
+inline ResidencyChoice resolve_residency(const ResidencyFlags& f, const std::vector<std::string>& dirs) {
+  if (f.no_mmap) return {Residency::Ram, 0, 0, "read into RAM (--no-mmap)"};
+  if (f.mmap) return {Residency::Mapped, 0, 0, "mapped (--mmap)"};
+  return auto_residency(dirs);
 }
 
 struct Registrar {

@@ -18,7 +18,7 @@
 namespace {
 
 struct Opts {
-  bool no_mmap = false;
+  mixq::cli::ResidencyFlags residency;
   std::string reference, model, text, gsm8k, output;
   int64_t max_tokens = 4096, seq_len = 512;
   bool json = false;
@@ -36,14 +36,14 @@ mixq::cli::RunFn setup(CLI::App& app) {
   kld->add_option("--seq-len", o->seq_len, "Longest sequence (default 512)");
   kld->add_flag("--json", o->json, "Print JSON");
   kld->add_option("--output", o->output, "Also write the JSON here");
-  mixq::cli::add_no_mmap_flag(*kld, o->no_mmap);
+  mixq::cli::add_residency_flags(*kld, o->residency);
   return [o]() -> int {
     using namespace mixq;
     if (o->text.empty() && o->gsm8k.empty()) fail("eval kld: give --text FILE and/or --gsm8k FILE");
     if (o->max_tokens < 2) fail("eval kld: --max-tokens must be >= 2");
     std::vector<eval::EvalSequence> seqs =
         eval::build_eval_sequences({o->text, o->gsm8k, o->max_tokens, o->seq_len}, o->reference, "eval kld");
-    const Residency res = o->no_mmap ? Residency::Ram : Residency::Mapped;
+    const Residency res = mixq::cli::resolve_residency(o->residency, {o->reference, o->model}).residency;
     Model ref(o->reference, res), mod(o->model, res);
     eval::KldResult r = eval::compare_models(ref, mod, seqs);
     nlohmann::ordered_json j = {{"reference", o->reference}, {"model", o->model}};

@@ -21,7 +21,7 @@
 namespace {
 
 struct Opts {
-  bool no_mmap = false;
+  mixq::cli::ResidencyFlags residency;
   std::string model, prompt, tokens, kv = "bf16";
   bool raw = false, sample = false, json = false;
   int64_t max_tokens = 256, ctx = 0;
@@ -61,11 +61,12 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--kv", o->kv, "KV cache type: bf16 (default), fp8, f32");
   app.add_option("--ctx", o->ctx, "KV cache capacity in tokens (default: prompt + max tokens)");
   app.add_flag("--json", o->json, "Print one JSON object (ids, text, timings)");
-  mixq::cli::add_no_mmap_flag(app, o->no_mmap);
+  mixq::cli::add_residency_flags(app, o->residency);
   return [o]() -> int {
     using namespace mixq;
     if (o->prompt.empty() == o->tokens.empty()) fail("generate: give --prompt TEXT or --tokens IDS");
-    Model m(o->model, o->no_mmap ? Residency::Ram : Residency::Mapped);
+    const ResidencyChoice where = mixq::cli::resolve_residency(o->residency, {o->model});
+    Model m(o->model, where.residency);
     std::unique_ptr<text::Tokenizer> tk;
     if (file_exists(path_join(o->model, "tokenizer.json"))) tk = text::Tokenizer::load(o->model);
     std::vector<int32_t> prompt;

@@ -19,7 +19,7 @@
 namespace {
 
 struct Opts {
-  bool no_mmap = false;
+  mixq::cli::ResidencyFlags residency;
   std::string model, tokens, output, kv = "f32";
   int64_t chunk = 256;
 };
@@ -31,7 +31,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--output", o->output, "Output .safetensors (tensors input0, input1, ...)")->required();
   app.add_option("--kv", o->kv, "KV cache type: f32 (default), bf16, fp8");
   app.add_option("--prefill-chunk", o->chunk, "Tokens per forward step");
-  mixq::cli::add_no_mmap_flag(app, o->no_mmap);
+  mixq::cli::add_residency_flags(app, o->residency);
   return [o]() -> int {
     using namespace mixq;
     auto j = nlohmann::json::parse(read_file(o->tokens), nullptr, false);
@@ -47,7 +47,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
       lists.push_back(std::move(ids));
     }
     const auto kv = parse_kv_type(o->kv);
-    Model m(o->model, o->no_mmap ? Residency::Ram : Residency::Mapped);
+    const ResidencyChoice where = mixq::cli::resolve_residency(o->residency, {o->model});
+    Model m(o->model, where.residency);
     const int64_t V = m.vocab();
     for (size_t i = 0; i < lists.size(); ++i)
       for (int32_t id : lists[i])

@@ -1,6 +1,7 @@
 // Read-only mmap of a whole file. Pages are faulted in on demand, so "opening" a 5 GB shard costs
-// nothing until tensors are touched. Or, with Residency::Ram (mixq's --no-mmap), the whole file
-// read once into a HugePageBuffer (util/huge_page_buffer.h says why): the load reads every byte
+// nothing until tensors are touched. Or, with Residency::Ram (--no-mmap, or io/residency.h's
+// automatic choice when the checkpoint fits), the whole file read once into a HugePageBuffer
+// (util/huge_page_buffer.h says why): the load reads every byte
 // and the process holds the file's size in RAM, but decode then streams its weights with a page
 // walk every 2 MB instead of every 4 KB (the BF16 experts phase: 9.5-10.7 ms against 13.7-15.0 ms
 // mapped, docs/perf-engine.md round 3). The descriptor stays open for pread(): a single streaming

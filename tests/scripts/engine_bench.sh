@@ -6,7 +6,7 @@
 set -euo pipefail
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-"$MIXQ" bench --model "$MODEL" --prompt-tokens 8 --decode-tokens 4 --bandwidth-mib 64 --json > "$T/b.json"
+"$MIXQ" bench --model "$MODEL" --prompt-tokens 8 --decode-tokens 4 --bandwidth-mib 64 --mmap --json > "$T/b.json"
 /usr/bin/python3 - "$T/b.json" "$MODEL/config.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -69,8 +69,8 @@ assert sum(pb.values()) == j['decode_weight_bytes_per_token'], (sum(pb.values())
 mean_t = sum(j['decode_token_seconds']) / n
 assert abs(sum(ps.values()) - mean_t) <= 1e-6 * mean_t + 1e-9, (sum(ps.values()), mean_t)
 assert ps['qkv_proj'] > 0 and ps['experts'] > 0 and ps['lm_head'] > 0
-# mapped weights (the default): nothing in huge pages, loading is only the mapping
-assert j['weights_in_ram'] is False and j['weights_huge_page_bytes'] == 0 and j['load_seconds'] >= 0
+# mapped weights (--mmap): nothing in huge pages, loading is only the mapping
+assert j['weights_in_ram'] is False and j['weights_residency_reason'] == 'mapped (--mmap)' and j['weights_huge_page_bytes'] == 0 and j['load_seconds'] >= 0
 assert 0 <= j['bandwidth_pass_huge_page_bytes'] <= 64 * 2**20 + 4 * 2**20
 assert j['decode_cpu_share'] > 0 and j['decode_cpu_efficiency'] > 0
 # Even a loaded 2-core CI machine does far more than 1 GFLOP/s of fp32 FMA; less means a broken timer or count.
@@ -82,7 +82,17 @@ PY
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j['weights_in_ram'] is True and j['decode_tokens_per_second'] > 0
+assert j['weights_residency_reason'] == 'read into RAM (--no-mmap)', j['weights_residency_reason']
 assert 0 <= j['weights_huge_page_bytes'] <= 64 * 2**20, j['weights_huge_page_bytes']
+PY
+# neither flag: the automatic choice (io/residency.h), said in the reason; the tiny model fits in
+# half of any machine's available memory, so it is read into RAM
+"$MIXQ" bench --model "$MODEL" --prompt-tokens 4 --decode-tokens 2 --bandwidth-mib 16 --json > "$T/a.json"
+/usr/bin/python3 - "$T/a.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+why = j['weights_residency_reason']
+assert why.startswith('read into RAM (auto: ') and j['weights_in_ram'] is True, why
 PY
 # bench/decode_roofline.sh (the repeated-run summary the docs quote) runs and summarises
 MIXQ_BENCH_ARGS="--prompt-tokens 4 --decode-tokens 2 --bandwidth-mib 16" \
@@ -93,5 +103,9 @@ set +e
 err=$("$MIXQ" bench --model "$MODEL" --prompt-tokens 0 2>&1 >/dev/null); rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "bench --prompt-tokens 0: exit $rc, want 2" >&2; exit 1; }
+set +e
+err=$("$MIXQ" bench --model "$MODEL" --mmap --no-mmap 2>&1 >/dev/null); rc=$?
+set -e
+[ "$rc" -eq 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "bench --mmap --no-mmap: exit $rc ($err), want 2 and one line" >&2; exit 1; }
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "bench error is not one line: $err" >&2; exit 1; }
 echo "engine_bench: ok"
