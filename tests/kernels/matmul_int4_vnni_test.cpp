@@ -303,8 +303,9 @@ TEST(Int4Vnni, DispatchAndExactSwitch) {
 TEST(Int4Rows16, LayoutAndEntryPoints) {
   if (!int4_vnni_cpu()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   std::mt19937 g(23);
-  // N = 181: 11 tiles, which one token over all rows reads as 3 parts of 3 tiles side by side plus
-  // 2 tiles alone (kInt4DecodeStreams); the short ranges below take the one-tile path.
+  // N = 181: 11 tiles, which one token over all rows reads as far-apart parts side by side plus
+  // the tiles left over as one part (kInt4DecodeStreams = 2: 2 x 5 + 1); the short ranges below
+  // take the one-tile path.
   for (const int64_t N : {53, 181})
   for (ScaleType st : {ScaleType::BF16, ScaleType::F32}) {
     const int64_t K = 416, G = 32, ss = st == ScaleType::F32 ? 4 : 2;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/far_parts.h"
 #include "kernels/cpu/matmul_ref.h"
 #include "kernels/cpu/matmul_int4_vnni.h"
 #include "kernels/cpu/unroll.h"
@@ -35,15 +36,13 @@ using VF = hn::Vec<DF>;
 constexpr int kRowTile = 4;
 constexpr int kTokTile = 4;
 constexpr int64_t kTokBlock = 32;
-// Batch 1 (decode) of the generic tile loop (F32, FP8, and BF16 before Bf16DecodeStreams): rows per
-// tile. 8 interleaved row streams keep more DRAM lines in flight (each stream trains its own
+// Batch 1 (decode) of the generic tile loop (F32; BF16 and FP8 decode read far-apart parts
+// instead, far_parts.h): rows per tile. 8 interleaved row streams keep more DRAM lines in flight (each stream trains its own
 // hardware prefetcher) than 4: BF16 measured 83-87 % of a plain streaming sum per core vs 65 % for
 // 4 rows, in 4 KB pages (docs/perf-engine.md round 2).
 constexpr int kRowTileDecode = 8;
-// BF16 decode: the thread's row range is cut into kBf16DecodeStreams contiguous parts that are
-// read side by side, one row of each at a time, so each part is one long sequential stream
-// through memory (its rows are adjacent) instead of a tile of short row streams that restart at
-// every tile. Two threads over 12 matrices of 8192x3072 and 3072x6144 in 2 MB pages, cold,
+// BF16 decode: the thread's rows as kBf16DecodeStreams far-apart parts (far_parts.h says why).
+// Two threads over 12 matrices of 8192x3072 and 3072x6144 in 2 MB pages, cold,
 // GB/s mean of 6-10 alternating trials (docs/perf-engine.md round 6): the old 16-row tile with a
 // 512 B per-row prefetch 51-58; 4 parts 40-47 (below 5 parts they fall off), 5 parts 68-78,
 // 6 parts 64-78, 7 parts 69-70, 8 parts 67-68, 12 parts 68, 16 parts 65; a 4-stream read 73-85.
@@ -212,10 +211,10 @@ HWY_INLINE void Bf16PairTile(const uint16_t* const* rows, int64_t K, const float
     }
 }
 
-// Batch 1: rows n0..n1 as S contiguous parts of `per` rows read side by side (see
-// kBf16DecodeStreams): row s * per + i of every part at step i. Per row the same single-accumulator
+// Batch 1: S contiguous parts of `per` rows from n0, read side by side (for_far_parts): row
+// s * per + i of every part at step i. Per row the same single-accumulator
 // FMAs in the same order as Bf16PairTile<1, NR>: results are identical whatever part or tile a row
-// falls in, so they do not depend on the thread split. `per` rows of each part, starting at n0.
+// falls in, so they do not depend on the thread split.
 template <int S>
 HWY_INLINE void Bf16DecodeStreams(const uint16_t* W, int64_t K, const float* Xp, float* Y, int64_t n0, int64_t per,
                                   int64_t prefetch_end) {
@@ -299,11 +298,9 @@ void MatmulBf16(const uint16_t* W, int64_t K, const float* X, int64_t M, int64_t
     float* Yb = Y + m0 * ldy;
     int64_t n = n0;
     if (mb == 1) {
-      // Decode: kBf16DecodeStreams long streams, then the few rows left as one stream each.
-      const int64_t per = (n1 - n) / kBf16DecodeStreams;
-      Bf16DecodeStreams<kBf16DecodeStreams>(W, K, xp.data(), Yb, n, per, n1);
-      n += kBf16DecodeStreams * per;
-      Bf16DecodeStreams<1>(W, K, xp.data(), Yb, n, n1 - n, n1);
+      for_far_parts<kBf16DecodeStreams>(n, n1, [&](auto parts, int64_t first, int64_t per) {
+        Bf16DecodeStreams<decltype(parts)::value>(W, K, xp.data(), Yb, first, per, n1);
+      });
       n = n1;
     } else {
       // Prefill: 4 tokens x 6 rows. Single-thread GFLOP per CPU-second at M = 32, K = 3072
@@ -330,10 +327,11 @@ bool Fp8Supported(int64_t block_k) {
 
 // FP8 decode (one token). Each weight vector is Fp8Bits, the f32 of e4m3(u) * 2^-120 (exact,
 // e4m3 denormals become f32 denormals), straight into the FMA: Fp8Row's two multiplies (2^120 and
-// the block scale) leave the inner loop. So that the products stay normal floats, the token is scaled by 2^32 once per call and each block's partial
-// sum is multiplied once by its scale times 2^88 (powers of two: exact unless the token exceeds
-// 2^96 or a scale 2^40): y = sum_blocks (s_b 2^88) * sum_k (w_k 2^-120)(x_k 2^32), which differs
-// from the tiled path's sum_k fl(w_k s_b) x_k by float rounding only.
+// the block scale) leave the inner loop. So that the products stay normal floats, the token is
+// scaled by 2^32 once per call and each block's partial sum is multiplied once by its scale times
+// 2^88 (powers of two: exact unless the token exceeds 2^96 or a scale 2^40):
+// y = sum_blocks (s_b 2^88) * sum_k (w_k 2^-120)(x_k 2^32), which differs from the tiled path's
+// sum_k fl(w_k s_b) x_k by float rounding only. Rows as far-apart parts (far_parts.h).
 constexpr int kFp8DecodeStreams = 6;
 constexpr int64_t kFp8DecodePrefetch = 1024;
 constexpr float kFp8TokenScale = 0x1p32f, kFp8BlockScale = 0x1p88f;
@@ -391,10 +389,9 @@ void MatmulFp8(const Fp8BlockMatrix& W, const float* X, int64_t M, int64_t ldx, 
     thread_local std::vector<float> xs;
     xs.resize(size_t(W.K));
     for (int64_t k = 0; k < W.K; ++k) xs[size_t(k)] = X[k] * kFp8TokenScale;
-    const int64_t per = (n1 - n0) / kFp8DecodeStreams;
-    Fp8DecodeStreams<kFp8DecodeStreams>(W, xs.data(), Y, n0, per, n1);
-    const int64_t n = n0 + kFp8DecodeStreams * per;
-    Fp8DecodeStreams<1>(W, xs.data(), Y, n, n1 - n, n1);
+    for_far_parts<kFp8DecodeStreams>(n0, n1, [&](auto parts, int64_t first, int64_t per) {
+      Fp8DecodeStreams<decltype(parts)::value>(W, xs.data(), Y, first, per, n1);
+    });
     return;
   }
   int lbk = 0;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/far_parts.h"
 #include "kernels/cpu/unroll.h"
 #include "util/error.h"
 
@@ -53,10 +54,9 @@ constexpr int L = kSplitActLimbs;
 // loop at 66-84): 2 tiles (48 KB) ahead without the up-front window 49-55; 4 KB ahead 43-50;
 // 8 KB 47-57; 16 KB 49-59; 32 KB 52-55; 16 KB without the up-front window 48-56.
 constexpr int64_t kWeightPrefetch = 16384, kScalePrefetch = 2048;
-// Decode (one token) reads kInt4DecodeStreams far-apart parts of its rows side by side, each
-// prefetched kStreamPrefetch ahead: one linear stream per thread under-reads this machine's memory
-// (kernels/cpu/bandwidth.cpp, matmul.cpp kBf16DecodeStreams), and the parts share every
-// activation broadcast. `mixq bench --no-mmap`, W4A16 model, experts phase GB/s, alternating runs
+// Decode (one token) reads kInt4DecodeStreams far-apart parts of its tiles side by side
+// (far_parts.h), each prefetched kStreamPrefetch ahead, and the parts share every activation
+// broadcast. `mixq bench --no-mmap`, W4A16 model, experts phase GB/s, alternating runs
 // (docs/perf-engine.md round 6): 2 parts 55-59, 3 parts 44-51, one stream (before) 42-48; 8 KB
 // ahead level with 4 and 16 KB.
 constexpr int kInt4DecodeStreams = 2;
@@ -229,45 +229,33 @@ void tile16_tokens(int64_t mt, const uint32_t* q, const uint8_t* s, const Chunk*
   }
 }
 
-// Whole tiles [T0, T1) for one token as S parts read side by side (tile16_streams), then the
-// tiles left over (fewer than S) one stream each. Each part prefetches up to its own end.
+// One token, S parts of `per` whole tiles from T0 read side by side (tile16_streams). Each part
+// prefetches up to the next part's start, the last one up to T_end (the caller's last tile).
 template <bool kBf16, int S>
-void run16_streams(const Int4Matrix& W, const Chunk* x, float* Y, int64_t T0, int64_t T1) {
+void run16_parts(const Int4Matrix& W, const Chunk* x, float* Y, int64_t T0, int64_t per, int64_t T_end) {
   constexpr int64_t ss = kBf16 ? 2 : 4;
   const int64_t wpr = W.words_per_row(), gpr = W.groups_per_row(), nblk = W.K / 32;
   const int64_t tile_words = 16 * wpr, tile_scale_bytes = 16 * gpr * ss;
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
-  const int64_t per = (T1 - T0) / S;
   auto words = [&](int64_t T) { return W.packed + T * tile_words; };
   auto scale = [&](int64_t T) { return scales + T * tile_scale_bytes; };
-  auto ends = [&](int64_t Te) {
-    return PrefetchEnd{reinterpret_cast<const char*>(words(Te)), reinterpret_cast<const char*>(scale(Te))};
-  };
-  if (per > 0) {
-    PrefetchEnd pf[S];
-    MIXQ_UNROLL for (int i = 0; i < S; ++i) {
-      pf[i] = ends(i + 1 < S ? T0 + (i + 1) * per : T1);
-      prefetch_window(words(T0 + i * per), scale(T0 + i * per), pf[i], kStreamPrefetch);
-    }
-    for (int64_t t = 0; t < per; ++t) {
-      const uint32_t* q[S];
-      const uint8_t* sc[S];
-      float* y[S];
-      MIXQ_UNROLL for (int i = 0; i < S; ++i) {
-        const int64_t T = T0 + i * per + t;
-        q[i] = words(T);
-        sc[i] = scale(T);
-        y[i] = Y + 16 * T;
-      }
-      tile16_streams<kBf16, S>(q, sc, x, nblk, W.group, y, pf);
-    }
+  PrefetchEnd pf[S];
+  MIXQ_UNROLL for (int i = 0; i < S; ++i) {
+    const int64_t end = i + 1 < S ? T0 + (i + 1) * per : T_end;
+    pf[i] = {reinterpret_cast<const char*>(words(end)), reinterpret_cast<const char*>(scale(end))};
+    prefetch_window(words(T0 + i * per), scale(T0 + i * per), pf[i], kStreamPrefetch);
   }
-  const PrefetchEnd pf1 = ends(T1);
-  for (int64_t T = T0 + S * per; T < T1; ++T) {
-    const uint32_t* q[1] = {words(T)};
-    const uint8_t* sc[1] = {scale(T)};
-    float* y[1] = {Y + 16 * T};
-    tile16_streams<kBf16, 1>(q, sc, x, nblk, W.group, y, &pf1);
+  for (int64_t t = 0; t < per; ++t) {
+    const uint32_t* q[S];
+    const uint8_t* sc[S];
+    float* y[S];
+    MIXQ_UNROLL for (int i = 0; i < S; ++i) {
+      const int64_t T = T0 + i * per + t;
+      q[i] = words(T);
+      sc[i] = scale(T);
+      y[i] = Y + 16 * T;
+    }
+    tile16_streams<kBf16, S>(q, sc, x, nblk, W.group, y, pf);
   }
 }
 
@@ -279,7 +267,12 @@ void run16(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int
   const int64_t tile_words = 16 * wpr, tile_scale_bytes = 16 * gpr * ss;
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
   const int64_t T0 = n0 / 16, T1 = (n1 + 15) / 16;
-  if (M == 1 && n0 % 16 == 0 && n1 % 16 == 0) return run16_streams<kBf16, kInt4DecodeStreams>(W, xt[0], Y, T0, T1);
+  if (M == 1 && n0 % 16 == 0 && n1 % 16 == 0) {  // decode over whole tiles
+    for_far_parts<kInt4DecodeStreams>(T0, T1, [&](auto parts, int64_t first, int64_t per) {
+      run16_parts<kBf16, decltype(parts)::value>(W, xt[0], Y, first, per, T1);
+    });
+    return;
+  }
   alignas(64) float part[32 * 16];  // a tile cut by [n0, n1): all its rows, then the asked ones
   PrefetchEnd pf{reinterpret_cast<const char*>(W.packed + T1 * tile_words),
         reinterpret_cast<const char*>(scales + T1 * tile_scale_bytes)};

@@ -4,6 +4,7 @@
 // on any x86-64 (matmul_int4 keeps the Highway kernel there).
 #include "kernels/cpu/matmul_int4_vnni.h"
 
+#include "kernels/cpu/far_parts.h"
 #include "kernels/cpu/matmul_int4_rows16.h"
 #include "kernels/cpu/unroll.h"
 #include "util/error.h"
@@ -286,33 +287,26 @@ void tile_tokens(int64_t mb, const uint32_t* const* rows, const uint8_t* const* 
   }
 }
 
-// One token, rows [n0, n1): the rows cut into NR contiguous parts, the tile taking row i of each
-// part, so every part is one long sequential stream (one stream per tile row restarting every
-// 4 rows under-reads memory; matmul.cpp kBf16DecodeStreams). The rows left over go one by one.
-template <int NR, bool kBf16>
-void run_far(const Int4Matrix& W, const Chunk* x, const Ctx& cx, float* Y, int64_t n0, int64_t n1) {
+// One token: S far-apart parts of `per` rows from n0 (far_parts.h), the tile taking row i of
+// each part.
+template <int S, bool kBf16>
+void run_far(const Int4Matrix& W, const Chunk* x, const Ctx& cx, float* Y, int64_t n0, int64_t per) {
   const int64_t wpr = W.words_per_row(), sbytes = W.groups_per_row() * (kBf16 ? 2 : 4);
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
-  const int64_t per = (n1 - n0) / NR;
-  for (int r = 0; r < NR; ++r)  // each part's first window, which no in-loop prefetch covers
+  for (int r = 0; r < S; ++r)  // each part's first window, which no in-loop prefetch covers
     for (int64_t b = 0; b < kFarPrefetch && b < per * wpr * 4; b += 64)
       _mm_prefetch(reinterpret_cast<const char*>(W.packed + (n0 + r * per) * wpr) + b, _MM_HINT_T0);
   const Chunk* const xt[1] = {x};
   for (int64_t i = 0; i < per; ++i) {
-    const uint32_t* rows[NR];
-    const uint8_t* srow[NR];
-    float y[NR];
-    MIXQ_UNROLL for (int r = 0; r < NR; ++r) {
+    const uint32_t* rows[S];
+    const uint8_t* srow[S];
+    float y[S];
+    MIXQ_UNROLL for (int r = 0; r < S; ++r) {
       rows[r] = W.packed + (n0 + r * per + i) * wpr;
       srow[r] = scales + (n0 + r * per + i) * sbytes;
     }
-    tile<1, NR, kBf16, true>(rows, srow, xt, cx, y, 1, nullptr);
-    MIXQ_UNROLL for (int r = 0; r < NR; ++r) Y[n0 + r * per + i] = y[r];
-  }
-  for (int64_t n = n0 + NR * per; n < n1; ++n) {
-    const uint32_t* rows[1] = {W.packed + n * wpr};
-    const uint8_t* srow[1] = {scales + n * sbytes};
-    tile<1, 1, kBf16>(rows, srow, xt, cx, Y + n, 1, nullptr);
+    tile<1, S, kBf16, true>(rows, srow, xt, cx, y, 1, nullptr);
+    MIXQ_UNROLL for (int r = 0; r < S; ++r) Y[n0 + r * per + i] = y[r];
   }
 }
 
@@ -349,7 +343,12 @@ void run(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int64
   // Token blocks of kTokBlock (kTokBlock * 704 B per 128 activations: 528 KiB at K = 3072,
   // L2-resident); inside a block each 4-row tile (6 KB of weights at K = 3072) stays in L1 while
   // every token tile of 4 passes over it, so a prefill block streams the weights once.
-  if (M == 1) return run_far<NR, kBf16>(W, xt[0], cx, Y, n0, n1);
+  if (M == 1) {  // decode: the tile's NR rows from NR far-apart parts
+    for_far_parts<NR>(n0, n1, [&](auto parts, int64_t first, int64_t per) {
+      run_far<decltype(parts)::value, kBf16>(W, xt[0], cx, Y, first, per);
+    });
+    return;
+  }
   const uint8_t* scales = static_cast<const uint8_t*>(W.scale);
   // A call's rows are often a short slice (an expert's row chunk: 768 rows, 1.1 MB): the first
   // kPrefetchTiles tiles get no in-loop prefetch, so request them up front; the in-loop prefetch
