@@ -65,8 +65,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
   return [o]() -> int {
     using namespace mixq;
     if (o->prompt.empty() == o->tokens.empty()) fail("generate: give --prompt TEXT or --tokens IDS");
-    const ResidencyChoice where = mixq::cli::resolve_residency(o->residency, {o->model});
-    Model m(o->model, where.residency);
+    Model m(o->model, mixq::cli::resolve_residency(o->residency, {o->model}).residency);
     std::unique_ptr<text::Tokenizer> tk;
     if (file_exists(path_join(o->model, "tokenizer.json"))) tk = text::Tokenizer::load(o->model);
     std::vector<int32_t> prompt;

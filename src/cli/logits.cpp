@@ -47,8 +47,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
       lists.push_back(std::move(ids));
     }
     const auto kv = parse_kv_type(o->kv);
-    const ResidencyChoice where = mixq::cli::resolve_residency(o->residency, {o->model});
-    Model m(o->model, where.residency);
+    Model m(o->model, mixq::cli::resolve_residency(o->residency, {o->model}).residency);
     const int64_t V = m.vocab();
     for (size_t i = 0; i < lists.size(); ++i)
       for (int32_t id : lists[i])

@@ -78,7 +78,7 @@ const RopeTable& rope_table(int64_t pos0, int64_t T, const std::vector<float>& i
 
 // NeoX rotate-half on the first 2*half dims of each of `heads` heads of width d.
 void apply_rope(float* x, int64_t T, int64_t heads, int64_t d, const RopeTable& tab) {
-  const int64_t half = int64_t(tab.c.size()) / std::max<int64_t>(1, T);
+  const int64_t half = int64_t(tab.freq.size());
   for (int64_t t = 0; t < T; ++t) {
     const float* c = tab.c.data() + t * half;
     const float* s = tab.s.data() + t * half;
@@ -104,7 +104,7 @@ void run_tasks(size_t tasks, const std::function<void(size_t)>& fn) {
       ThreadPool::Chunking::Fixed);
 }
 
-// Row chunks on a multiple of 16: the largest row tile (BF16 decode, INT4 rows16).
+// Row chunks on a multiple of 16: the INT4 rows16 tile (kernels/cpu/matmul_int4_rows16.h).
 int64_t round_up16(int64_t x) { return (x + 15) / 16 * 16; }
 
 // The PhaseTimes of the forward call running on this thread (ForwardOptions::phases), or null.

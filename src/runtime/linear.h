@@ -37,7 +37,7 @@ class Linear {
   // a.cols() == in()); the results are bit-identical to rows() on the same X.
   void rows(const kernels::Int4VnniActivations& a, float* Y, int64_t ldy, int64_t n0, int64_t n1) const;
 
-  // Weights read into RAM (--no-mmap): an INT4 weight is rewritten in place, through
+  // Weights read into RAM (Residency::Ram): an INT4 weight is rewritten in place, through
   // ck.writable(), into the row-interleaved layout of kernels/cpu/matmul_int4_rows16.h when this
   // CPU and its shape allow; its outputs stay within the same stated bound. Other formats, mapped
   // weights and refused shapes are left as they are. True when it interleaved.

@@ -51,7 +51,7 @@ Model::Model(const std::string& dir, Residency residency) {
   auto linear = [&](const std::string& m, int64_t out, int64_t in) {
     Shape s{out, in};
     Linear lin(load_linear(*ck_, m, &s, bn, bk));
-    // --no-mmap: the RAM copy is ours, so INT4 weights take the interleaved layout in place
+    // Residency::Ram: the RAM copy is ours, so INT4 weights take the interleaved layout in place
     if (residency == Residency::Ram && lin.interleave_in_place(*ck_)) ++int4_rows16_;
     return lin;
   };

@@ -39,9 +39,9 @@ struct ForwardOptions {
 
 class Model {
  public:
-  // A checkpoint directory with config.json. Residency::Ram (the CLI's --no-mmap) reads the
-  // shards into huge-page RAM instead of mapping them: slower to load, faster to decode
-  // (io/mapped_file.h). There the INT4 weights are also rewritten in place into the row-interleaved
+  // A checkpoint directory with config.json. Residency::Ram (--no-mmap, or the CLI's automatic
+  // choice, io/residency.h) reads the shards into huge-page RAM instead of mapping them: slower to
+  // load, faster to decode (io/mapped_file.h). There the INT4 weights are also rewritten in place into the row-interleaved
   // layout of kernels/cpu/matmul_int4_rows16.h (where the CPU allows; MIXQ_INT4_NATIVE=1 keeps
   // the native one), and the shards are then made read-only.
   explicit Model(const std::string& dir, Residency residency = Residency::Mapped);
