@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
       libyaml-cpp-dev libre2-dev libpcre2-dev libcpp-httplib-dev libcli11-dev libfmt-dev libhwy-dev
       libssl-dev libicu-dev clang libclang-rt-14-dev)
+# mixq serve's tests and the quickstart talk HTTP with curl; the published-commands test runs
+# each launch command in its own network namespace (ip, unshare).
+PKGS+=(curl iproute2 util-linux)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
