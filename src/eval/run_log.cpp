@@ -29,12 +29,14 @@ RunLog::RunLog(const std::string& path) : path_(path) {
     std::string line;
     while (std::getline(in, line)) {
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_object() || !j.contains("fingerprint") || !j.contains("score")) {
+      if (!j.is_object() || !j.contains("fingerprint") || !j["fingerprint"].is_string() || !j.contains("score") ||
+          !j["score"].is_object() || !j.contains("completion") || !j["completion"].is_object()) {
         ++skipped_;
         continue;
       }
       if (j["score"].value("outcome", "error") == "error") continue;
-      finished_[j["fingerprint"].get<std::string>()] = std::move(j);
+      std::string fp = j["fingerprint"].get<std::string>();  // before the move below (C++17 order)
+      finished_[fp] = std::move(j);
     }
   }
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
