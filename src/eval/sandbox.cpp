@@ -29,7 +29,6 @@ namespace mixq::eval {
 namespace {
 
 constexpr int kNsFlags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-constexpr uid_t kSlotUidBase = 200000;
 
 // Everything the child needs, prepared before fork: after fork in a multi-threaded process only
 // async-signal-safe calls are allowed, so the child never allocates, and it changes ids with raw
@@ -189,6 +188,10 @@ void kill_uid(uid_t uid) {
 
 }  // namespace
 
+unsigned Sandbox::slot_uid(int slot) {
+  return 0x10000000u + (unsigned(getpid()) << 8) + unsigned(slot & 255);
+}
+
 Sandbox& Sandbox::get() {
   static Sandbox s([] {
     const char* force = std::getenv("MIXQ_SANDBOX_NO_NAMESPACES");
@@ -232,7 +235,7 @@ SandboxResult Sandbox::run(const std::vector<std::string>& argv, const std::stri
   p.tmpfs_opts = fmt::format("size={},mode=1777", lim.tmpfs_bytes);
   p.lim = lim;
   p.ns = namespaces_;
-  p.uid = root ? kSlotUidBase + uid_t(slot % 1000) : getuid();
+  p.uid = root ? uid_t(slot_uid(slot)) : getuid();
   p.drop_groups = root;
   std::string tempdir;
   if (p.ns) {

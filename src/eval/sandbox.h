@@ -1,7 +1,8 @@
 // Runs one untrusted program (a model's Python code) per call, isolated from the machine:
 //  - new user, pid, net, mount, ipc and uts namespaces (clone flags), the user namespace mapping
-//    root inside to an unprivileged uid outside (200000 + slot when the harness is root, so that
-//    RLIMIT_NPROC counts per slot and one fork bomb cannot starve its neighbours); a new net
+//    root inside to an unprivileged uid outside (slot_uid(): one per harness process and slot when
+//    the harness is root, so that RLIMIT_NPROC counts per slot and one fork bomb cannot starve its
+//    neighbours, nor a clean-up in one harness touch another's programs); a new net
 //    namespace has only a downed loopback, so no network;
 //  - a private tmpfs over /tmp, /var/tmp, /dev/shm, /run/lock (the host's world-writable
 //    directories) and over /root and /home (the user's home), the working directory inside it;
@@ -47,6 +48,9 @@ class Sandbox {
   // A sandbox that may (or may not) try namespaces: tests of the fallback path.
   explicit Sandbox(bool try_namespaces);
   bool namespaces() const { return namespaces_; }
+  // The outside uid of a slot's programs when the harness is root: 0x10000000 + pid * 256 +
+  // slot % 256, unused by any account and unique per running harness.
+  static unsigned slot_uid(int slot);
   // "namespaces (user, pid, net, mount, ipc) + seccomp + rlimits + no_new_privs", or
   // "rlimits + seccomp + no_new_privs only: namespaces refused (<reason>)".
   std::string mode() const;
