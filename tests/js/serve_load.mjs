@@ -71,23 +71,28 @@ const sampler = setInterval(() => rss.push({ t: Date.now(), rss: readRss() }), 2
 await Promise.all(Array.from({ length: clients }, async () => { while (Date.now() < deadline) await one(); }));
 clearInterval(sampler);
 // The scheduler frees cancelled sequences at its next steps; give it a moment, bounded.
-let running = -1;
+let running = -1, aborted = 0;
 for (let i = 0; i < 100; i++) {
-  const m = /^vllm:num_requests_running\{[^}]*\} (\S+)$/m.exec(await (await fetch(url + "/metrics")).text());
+  const text = await (await fetch(url + "/metrics")).text();
+  const m = /^vllm:num_requests_running\{[^}]*\} (\S+)$/m.exec(text);
   running = m ? +m[1] : -1;
+  const a = /^vllm:request_success_total\{[^}]*finished_reason="abort"\} (\S+)$/m.exec(text);
+  aborted = a ? +a[1] : 0;
   if (running === 0) break;
   await new Promise((r) => setTimeout(r, 100));
 }
 const after = rss.filter((s) => s.t >= warmupEnd).map((s) => s.rss);
 const base = after.length ? after[0] : 0, peak = after.length ? Math.max(...after) : 0;
 const growth = base ? (peak - base) / base : 0;
-console.log(JSON.stringify({ stats, statusCounts, rss_after_warmup_mib: (base / 2 ** 20).toFixed(1), rss_peak_mib: (peak / 2 ** 20).toFixed(1), rss_growth: growth.toFixed(3), running_at_end: running }));
+console.log(JSON.stringify({ stats, statusCounts, rss_after_warmup_mib: (base / 2 ** 20).toFixed(1), rss_peak_mib: (peak / 2 ** 20).toFixed(1), rss_growth: growth.toFixed(3), running_at_end: running, sequences_aborted_by_disconnect: aborted }));
 const failures = [];
 if (stats.err5xx) failures.push(`${stats.err5xx} 5xx answers`);
 if (stats.malformed4xx !== stats.malformed) failures.push("a malformed request was not answered 4xx");
 if (stats.netErr) failures.push(`${stats.netErr} connection errors`);
 if (stats.other) failures.push(`${stats.other} unexpected statuses`);
 if (running !== 0) failures.push(`vllm:num_requests_running is ${running} at the end`);
+// Clients that went away must have ended their sequences early (finish_reason abort), not run on.
+if (stats.cancelled > 10 && aborted === 0) failures.push("no sequence was aborted although clients disconnected");
 if (growth > 0.10 && peak - base > 64 * 2 ** 20) failures.push(`RSS grew ${(growth * 100).toFixed(1)} % after warm-up`);
 const total = Object.values(stats).reduce((a, b) => a + b, 0);
 if (total < clients) failures.push("too few requests completed");
