@@ -306,6 +306,10 @@ ItemScore score_item(const Task& task, const TaskItem& item, const Completion& c
     case TaskKind::Needle: {
       got = !text.empty();
       right = got && text.find(item.gold) != std::string::npos;
+      // The haystack as measured with the tokenizer: how close it came to the asked length.
+      s.detail["length"] = item.data["length"];
+      s.detail["depth"] = item.data["depth"];
+      s.detail["prompt_tokens"] = item.data["prompt_tokens"];
       s.extracted = right ? item.gold : "";
       break;
     }

@@ -61,6 +61,7 @@ const srv = http.createServer((req, res) => {
     const send = (code, obj) => { res.writeHead(code, { "Content-Type": "application/json" }); res.end(JSON.stringify(obj)); };
     if (fs.existsSync(failFlag)) return send(503, { error: { message: "fixture: failing on purpose", code: 503 } });
     const j = JSON.parse(body || "{}");
+    if (req.url === "/tokenize" && fs.existsSync(failFlag + ".notokenize")) return send(404, { error: { message: "no such route" } });
     if (req.url === "/tokenize") return send(200, { tokens: [], count: Math.ceil((j.prompt || "").length / 4) });
     if (req.url !== "/v1/chat/completions") return send(404, { error: { message: "no such route" } });
     if (j.temperature !== 0 || j.stream !== false || !j.max_tokens) return send(400, { error: { message: "expected greedy, non-stream, max_tokens" } });
@@ -124,6 +125,17 @@ rc=0; "$MIXQ" eval tasks --endpoint "$URL" --model fixture --limit 3 --tasks gsm
   >"$WORK/err2.out" 2>&1 || rc=$?
 [ "$rc" = 0 ] || bad "retry run: exit $rc"
 grep -q "(0 from the log, 3 requested)" "$WORK/err2.out" || bad "retry run: $(tail -1 "$WORK/err2.out")"
+
+# An endpoint without /tokenize: the needle counts with mixq's tokenizer (--tokenizer), and says
+# so; without --tokenizer it is bad input.
+touch "$WORK/fail.notokenize"
+"$MIXQ" eval tasks --endpoint "$URL" --model fixture --tasks needle --needle-lengths 300 --needle-depths 50 \
+  --tokenizer "$MIXQ_SOURCE_DIR/models/tiny-minimax-m2" --output "$WORK/tok" >/dev/null 2>"$WORK/tok.err" || bad "needle with --tokenizer failed: $(cat "$WORK/tok.err")"
+grep -q "counting tokens with $MIXQ_SOURCE_DIR/models/tiny-minimax-m2" "$WORK/tok.err" || bad "needle tokenizer fallback not said: $(cat "$WORK/tok.err")"
+python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['tasks'][0]; it=t['items'][0]; assert t['correct']==1 and 250 < it['detail']['prompt_tokens'] <= 300, it" "$WORK/tok/report.json" || bad "needle with --tokenizer: wrong report"
+rc=0; "$MIXQ" eval tasks --endpoint "$URL" --model fixture --tasks needle --output "$WORK/tok2" >/dev/null 2>"$WORK/tok2.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "has no /tokenize; give --tokenizer" "$WORK/tok2.err" || bad "needle without /tokenize nor --tokenizer: exit $rc $(cat "$WORK/tok2.err")"
+rm "$WORK/fail.notokenize"
 
 # The sandbox fallback is reported, never silent.
 MIXQ_SANDBOX_NO_NAMESPACES=1 "$MIXQ" eval tasks --endpoint "$URL" --model fixture --limit 1 --tasks humaneval \
