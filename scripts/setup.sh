@@ -10,6 +10,9 @@ PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-de
 # mixq serve's tests and the quickstart talk HTTP with curl; the published-commands test runs
 # each launch command in its own network namespace (ip, unshare).
 PKGS+=(curl iproute2 util-linux)
+# mixq eval tasks runs HumanEval / MBPP+ programs with Debian's python3 (stdlib only); the eval
+# script tests check reports and PNGs with it.
+PKGS+=(python3)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
