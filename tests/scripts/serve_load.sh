@@ -4,7 +4,7 @@
 # requests: no 5xx, malformed -> 4xx, RSS flat after warm-up, nothing left running.
 set -euo pipefail
 : "${MIXQ:?}" "${MIXQ_SOURCE_DIR:?}"
-. "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/lib/serve.sh"
 WORK=$(mktemp -d)
 trap 'stop_servers; rm -rf "$WORK"' EXIT
 P=$(free_port)

@@ -5,7 +5,7 @@
 # A with the minimax_m2 reasoning parser and tools, B with minimax_m2_append_think and an API key.
 set -euo pipefail
 : "${MIXQ:?}" "${MIXQ_SOURCE_DIR:?}"
-. "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/lib/serve.sh"
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
 WORK=$(mktemp -d)
 trap 'stop_servers; rm -rf "$WORK"' EXIT

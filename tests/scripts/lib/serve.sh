@@ -1,4 +1,4 @@
-# Shared by the serve_* script tests (sourced, not run): a free localhost port, a server started
+# Shared by the serve_* script tests (sourced, not run; kept out of tests/scripts/*.sh, which CMake runs as tests): a free localhost port, a server started
 # in the background and stopped on exit whatever happens, and a bounded wait for /health.
 free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
