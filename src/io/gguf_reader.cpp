@@ -120,8 +120,16 @@ std::optional<TypeTraits> read_traits(int32_t t) {
 
 File::File(const std::string& path) : path_(path) {
   map_ = std::make_unique<MappedFile>(path);
-  Cursor c(path_, map_->data(), map_->size());
-  if (map_->size() < 4 || c.get<uint32_t>("magic") != kMagic) fail("{}: not a GGUF file (no \"GGUF\" magic)", path_);
+  base_ = map_->data();
+  size_ = map_->size();
+  parse();
+}
+
+File::File(const uint8_t* data, size_t size, const std::string& name) : path_(name), base_(data), size_(size) { parse(); }
+
+void File::parse() {
+  Cursor c(path_, base_, size_);
+  if (size_ < 4 || c.get<uint32_t>("magic") != kMagic) fail("{}: not a GGUF file (no \"GGUF\" magic)", path_);
   version_ = c.get<uint32_t>("version");
   if (version_ != 2 && version_ != 3) fail("{}: GGUF version {} is not supported (2 or 3)", path_, version_);
   int64_t n_tensors = c.get<int64_t>("tensor count"), n_kv = c.get<int64_t>("metadata count");
@@ -167,17 +175,19 @@ File::File(const std::string& path) : path_(path) {
     if (!tr) fail("{}: tensor '{}' has ggml type {}, which mixq does not read", path_, t.name, t.type);
     t.type_name = std::string(tr->name);
     if (t.ne[0] % tr->block != 0) fail("{}: tensor '{}' ne[0] = {} is not a multiple of {}'s block of {}", path_, t.name, t.ne[0], tr->name, tr->block);
+    if (numel / uint64_t(tr->block) > (uint64_t(1) << 62) / tr->block_bytes) fail("{}: tensor '{}' byte size overflows", path_, t.name);
     t.nbytes = tensor_bytes(*tr, numel);
     t.offset = c.get<uint64_t>("offset of '" + t.name + "'");
     if (t.offset != expect) fail("{}: tensor '{}' is at data offset {}, expected {} (ggml's padded running sum)", path_, t.name, t.offset, expect);
+    // Both terms are below 2^62 here, so the sum cannot wrap; the file-size check below bounds it.
     expect = align_up(expect + t.nbytes, alignment_);
-    if (expect < t.offset) fail("{}: tensor '{}' size overflows", path_, t.name);
+    if (expect > size_) fail("{}: tensor '{}' ({} bytes at data offset {}) ends past the end of the file ({} bytes)", path_, t.name, t.nbytes, t.offset, size_);
     tensors_.push_back(std::move(t));
   }
   data_start_ = align_up(c.pos(), alignment_);
   for (const auto& t : tensors_)
-    if (data_start_ > map_->size() || t.offset + t.nbytes > map_->size() - data_start_)
-      fail("{}: tensor '{}' ({} bytes at data offset {}) ends past the end of the file ({} bytes)", path_, t.name, t.nbytes, t.offset, map_->size());
+    if (data_start_ > size_ || t.offset + t.nbytes > size_ - data_start_)
+      fail("{}: tensor '{}' ({} bytes at data offset {}) ends past the end of the file ({} bytes)", path_, t.name, t.nbytes, t.offset, size_);
 }
 
 const Value* File::find(const std::string& key) const {

@@ -27,11 +27,14 @@ struct TensorInfo {
 class File {
  public:
   explicit File(const std::string& path);
+  // The same parse over bytes already in memory (`size` bytes at `data`, which must outlive the
+  // File); `name` stands for the path in error messages. For fuzzing and tests.
+  File(const uint8_t* data, size_t size, const std::string& name);
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
   uint64_t data_start() const { return data_start_; }
-  uint64_t file_bytes() const { return map_->size(); }
+  uint64_t file_bytes() const { return size_; }
 
   const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
   const Value* find(const std::string& key) const;
@@ -42,11 +45,14 @@ class File {
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* tensor(const std::string& name) const;
-  const uint8_t* data(const TensorInfo& t) const { return map_->data() + data_start_ + t.offset; }
+  const uint8_t* data(const TensorInfo& t) const { return base_ + data_start_ + t.offset; }
 
  private:
+  void parse();
   std::string path_;
   std::unique_ptr<MappedFile> map_;
+  const uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
   uint32_t version_ = 0, alignment_ = kDefaultAlignment;
   uint64_t data_start_ = 0;
   std::vector<std::pair<std::string, Value>> kv_;

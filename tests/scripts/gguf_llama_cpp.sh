@@ -4,6 +4,7 @@
 #    its BF16 original are exported; llama.cpp loads both; its logits on the golden inputs match
 #    `mixq logits` on the same checkpoint (tolerances below), and greedy generations are identical;
 #    @huggingface/gguf parses both files;
+#  - the BF16 export split into files of 8 MiB (--split-max-size) loads in llama.cpp as well;
 #  - `mixq inspect FILE.gguf` reads them back (text and --json);
 #  - hostile GGUF input (truncated, garbage) and a bad checkpoint exit 2 with one line and leave no file.
 # Tolerances (tests/js/gguf_llama.js states them and why): llama.cpp rounds the activations (Q8_0
@@ -68,4 +69,13 @@ json.dump(spec, open('$T/$m.spec.json', 'w'))"
   echo "== llama.cpp vs mixq: $m"
   (cd "$JS" && node gguf_llama.js "$T/$m.spec.json") || { [ -n "${GGUF_KEEP:-}" ] && cp -r "$T" "$GGUF_KEEP"; exit 1; }
 done
+
+# split files (llama.cpp's naming and split.* keys): llama.cpp loads them from the first part
+"$MIXQ" export-gguf "$MODEL" --output "$T/split.gguf" --split-max-size 8MiB --no-progress > "$T/split.txt"
+n=$(grep -c "^wrote " "$T/split.txt"); [ "$n" -ge 3 ] || { echo "expected >= 3 split files, got $n"; exit 1; }
+/usr/bin/python3 -c "
+import json; s = json.load(open('$T/bf16.spec.json')); s['gguf'] = '$T/split-00001-of-0000$n.gguf'; s['greedy'] = []
+json.dump(s, open('$T/split.spec.json', 'w'))"
+echo "== llama.cpp vs mixq: bf16 in $n split files"
+(cd "$JS" && node gguf_llama.js "$T/split.spec.json")
 echo OK
