@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "io/checkpoint.h"
 #include "io/gguf_reader.h"
@@ -95,8 +96,9 @@ std::string temp(const std::string& name) {
   return d;
 }
 
-void quantize_rtn(const std::string& model, const std::string& recipe, const std::string& out) {
+void quantize_rtn(const std::string& model, const std::string& recipe, const std::string& out, bool keep_fp8 = true) {
   QuantizeOptions o;
+  o.plan.keep_fp8 = keep_fp8;
   o.model_dir = model;
   o.output_dir = out;
   o.progress = false;
@@ -332,6 +334,28 @@ TEST(GgufExport, Fp8BlockBecomesBf16F32OrQ8_0AsAsked) {
       }
     EXPECT_TRUE(saw_attention);
   }
+  std::filesystem::remove_all(d);
+}
+
+// The published FP8-INT4 layout: compressed-tensors FP8-block attention (weight_scale) kept from an
+// FP8 release, INT4 g32 experts. Experts stay lossless; attention becomes BF16 with its rounding counted.
+TEST(GgufExport, CompressedTensorsFp8AttentionWithInt4Experts) {
+  std::string d = temp("ct_fp8");
+  mixq::testing::make_fp8_release(kTinyDir, d + "/fp8");
+  quantize_rtn(d + "/fp8", mixq::testing::kRecipes + "/minimax-m2.1-fp8-int4-awq.yaml", d + "/q");
+  ExportReport rep = export_gguf(d + "/q", d + "/q.gguf", quiet());
+  Checkpoint ck(d + "/q");
+  LinearWeight q = load_linear(ck, names::attn(0, "q_proj"));
+  ASSERT_EQ(q.format, WeightFormat::Fp8Block);
+  File g(d + "/q.gguf");
+  EXPECT_EQ(g.tensor("blk.0.attn_q.weight")->type_name, "BF16");
+  const gguf::TensorInfo* t = g.tensor("blk.5.ffn_gate_exps.weight");
+  ASSERT_EQ(t->type_name, "Q4_0");
+  for (int e = 0; e < 8; ++e) expect_lossless(load_linear(ck, names::expert(5, e, 1)), g.data(*t) + t->nbytes / 8 * size_t(e));
+  std::set<std::string> seen;
+  for (const auto& cl : rep.classes) seen.insert(cl.cls + "|" + cl.source + "|" + cl.target);
+  EXPECT_TRUE(seen.count("attention|FP8-block|BF16"));
+  EXPECT_TRUE(seen.count("experts|W4A16-g32|Q4_0"));
   std::filesystem::remove_all(d);
 }
 
