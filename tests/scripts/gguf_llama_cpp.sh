@@ -5,7 +5,8 @@
 #    `mixq logits` on the same checkpoint (tolerances below), and greedy generations are identical;
 #    @huggingface/gguf parses both files;
 #  - the BF16 export split into files of 8 MiB (--split-max-size) loads in llama.cpp as well;
-#  - `mixq inspect FILE.gguf` reads them back (text and --json);
+#  - `mixq inspect FILE.gguf` reads them back (text and --json) and checks what llama.cpp's
+#    minimax-m2 loader needs (exit 1 with the problems on a file that lacks it);
 #  - hostile GGUF input (truncated, garbage) and a bad checkpoint exit 2 with one line and leave no file.
 # Tolerances (tests/js/gguf_llama.js states them and why): llama.cpp rounds the activations (Q8_0
 # blocks for Q4_0 weights, BF16 for BF16 weights) where mixq keeps them in fp32, so logits differ by
@@ -35,6 +36,15 @@ assert j['metadata']['minimax-m2.expert_count'] == 8 and j['metadata']['general.
 cls = {(c['class'], c['gguf_type']): c for c in j['classes']}
 assert cls[('experts', 'BF16')]['count'] == 18 and cls[('norms', 'F32')]['count'] == 6 * 4 + 1, cls
 print('inspect OK', j['tensors'], 'tensors')"
+
+grep -q "llama.cpp minimax-m2 check: OK" "$T/inspect.txt"
+# a minimax-m2 GGUF that llama.cpp would not load (no hyperparameters, no tensors): exit 1, problems listed
+/usr/bin/python3 -c "
+import struct
+s = lambda x: struct.pack('<Q', len(x)) + x.encode()
+open('$T/bare.gguf', 'wb').write(b'GGUF' + struct.pack('<Iqq', 3, 0, 1) + s('general.architecture') + struct.pack('<i', 8) + s('minimax-m2'))"
+set +e; "$MIXQ" inspect "$T/bare.gguf" > "$T/bare.txt"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "missing minimax-m2.expert_gating_func" "$T/bare.txt" || { echo "bare gguf: rc $rc"; cat "$T/bare.txt"; exit 1; }
 
 # hostile GGUF and bad checkpoints: exit 2, one line, no file left
 head -c 1000 "$T/w4a16.gguf" > "$T/cut.gguf"
