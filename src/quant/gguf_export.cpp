@@ -292,32 +292,32 @@ ExportReport export_gguf(const std::string& model_dir, const std::string& output
   std::optional<Progress> prog;
   if (opt.progress) prog.emplace("export-gguf", rep.tensor_bytes, "B");
   try {
-  for (int k = 0; k < n_parts; ++k) {
-    const std::string path = n_parts == 1 ? output : split_path(output, k + 1, n_parts);
-    Writer w;
-    add_model_metadata(w, c, base_name(model_dir), file_type);
-    if (k == 0) rep.vocab = add_vocab_metadata(w, model_dir, c.vocab_size);
-    if (n_parts > 1) {
-      w.set("split.no", Value::u16(uint16_t(k)));
-      w.set("split.count", Value::u16(uint16_t(n_parts)));
-      w.set("split.tensors.count", Value::i32(int32_t(p.items.size())));
+    for (int k = 0; k < n_parts; ++k) {
+      const std::string path = n_parts == 1 ? output : split_path(output, k + 1, n_parts);
+      Writer w;
+      add_model_metadata(w, c, base_name(model_dir), file_type);
+      if (k == 0) rep.vocab = add_vocab_metadata(w, model_dir, c.vocab_size);
+      if (n_parts > 1) {
+        w.set("split.no", Value::u16(uint16_t(k)));
+        w.set("split.count", Value::u16(uint16_t(n_parts)));
+        w.set("split.tensors.count", Value::i32(int32_t(p.items.size())));
+      }
+      for (size_t i : parts[size_t(k)]) w.declare(p.items[i].name, p.items[i].type, p.items[i].ne);
+      w.begin(path);
+      for (size_t i : parts[size_t(k)]) {
+        const Item& it = p.items[i];
+        uint64_t wrote = 0;
+        Emit emit = [&](const std::vector<uint8_t>& b) {
+          w.write(b.data(), b.size());
+          wrote += b.size();
+          if (prog) prog->advance(b.size());
+        };
+        it.produce(emit, rep.classes[line_idx[i]].stats);
+        MIXQ_ASSERT(wrote == it.nbytes());
+      }
+      w.finish();
+      rep.files.push_back(path);
     }
-    for (size_t i : parts[size_t(k)]) w.declare(p.items[i].name, p.items[i].type, p.items[i].ne);
-    w.begin(path);
-    for (size_t i : parts[size_t(k)]) {
-      const Item& it = p.items[i];
-      uint64_t wrote = 0;
-      Emit emit = [&](const std::vector<uint8_t>& b) {
-        w.write(b.data(), b.size());
-        wrote += b.size();
-        if (prog) prog->advance(b.size());
-      };
-      it.produce(emit, rep.classes[line_idx[i]].stats);
-      MIXQ_ASSERT(wrote == it.nbytes());
-    }
-    w.finish();
-    rep.files.push_back(path);
-  }
   } catch (...) {
     // A split export that fails part-way removes the parts already complete: all or nothing.
     for (const auto& f : rep.files) std::remove(f.c_str());
