@@ -273,29 +273,6 @@ void run16(const Int4Matrix& W, const Chunk* const* xt, int64_t M, float* Y, int
     });
     return;
   }
-  if (M <= MT && n0 % 16 == 0 && n1 % 16 == 0) {
-    // A few tokens over whole tiles (an expert's 2-4 rows in a batched decode step of mixq serve):
-    // the same far-apart parts as one token, each part one sequential stream, instead of one
-    // stream of tiles. A tile's arithmetic is unchanged, so results equal the sequential order's.
-    for_far_parts<kInt4DecodeStreams>(T0, T1, [&](auto parts, int64_t first, int64_t per) {
-      constexpr int S = decltype(parts)::value;
-      PrefetchEnd pfs[S];
-      MIXQ_UNROLL for (int i = 0; i < S; ++i) {
-        const int64_t end = i + 1 < S ? first + (i + 1) * per : T1;
-        pfs[i] = {reinterpret_cast<const char*>(W.packed + end * tile_words),
-                  reinterpret_cast<const char*>(scales + end * tile_scale_bytes)};
-        prefetch_window(W.packed + (first + i * per) * tile_words, scales + (first + i * per) * tile_scale_bytes,
-                        pfs[i], kStreamPrefetch);
-      }
-      for (int64_t t = 0; t < per; ++t)
-        MIXQ_UNROLL for (int i = 0; i < S; ++i) {
-          const int64_t T = first + i * per + t;
-          tile16_tokens<kBf16>(M, W.packed + T * tile_words, scales + T * tile_scale_bytes, xt, nblk, W.group,
-                               Y + 16 * T, ldy, &pfs[i]);
-        }
-    });
-    return;
-  }
   alignas(64) float part[32 * 16];  // a tile cut by [n0, n1): all its rows, then the asked ones
   PrefetchEnd pf{reinterpret_cast<const char*>(W.packed + T1 * tile_words),
         reinterpret_cast<const char*>(scales + T1 * tile_scale_bytes)};
