@@ -58,6 +58,7 @@ struct StreamResult {
   double expert_bytes = 0, kv_bytes = 0;
   double flops = 0, compute = 0;  // fp32 flops of the step; their time at the FMA peak / the step
   double bound = 0;               // max(memory time, compute time) / step time: the roofline proper
+  PhaseTimes phases;              // per timed step
 };
 
 // fp32 flops of a decode step over `rows` tokens whose attention reads `context` positions in all:
@@ -82,6 +83,8 @@ StreamResult run_streams(const Model& m, int streams, int steps, int64_t prompt,
   so.max_num_seqs = streams;
   so.max_batched_tokens = std::max<int64_t>(2048, streams * prompt);
   so.max_model_len = len;
+  PhaseTimes phases;
+  so.phases = &phases;
   Scheduler s(m, pool, so);
   std::mt19937 g(7);
   std::vector<std::shared_ptr<Count>> sinks;
@@ -104,6 +107,8 @@ StreamResult run_streams(const Model& m, int streams, int steps, int64_t prompt,
                               phase[size_t(Phase::LmHead)]);
   const double kv_per_token = double(KvCache::bytes_per_token(cfg, kernels::KvType::BF16));
   std::vector<double> dts, fracs, bytes, bws, eb, kvb, comp, bound;
+  phases = PhaseTimes{};
+  int timed = 0;
   for (int i = 0; i < steps; ++i) {
     const double bw = probe.pass();
     const auto t0 = Clock::now();
@@ -111,6 +116,7 @@ StreamResult run_streams(const Model& m, int streams, int steps, int64_t prompt,
     const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     const SchedulerStats st = s.stats();
     if (st.last_step_sequences != streams) continue;  // a step that was not a full decode step
+    ++timed;
     const double kv = kv_per_token * double(st.last_step_context);
     const double b = fixed + double(st.last_step_expert_bytes) + kv;
     dts.push_back(dt);
@@ -135,6 +141,7 @@ StreamResult run_streams(const Model& m, int streams, int steps, int64_t prompt,
   r.flops = step_flops(cfg, streams, 0);
   r.compute = median(comp);
   r.bound = median(bound);
+  for (size_t p = 0; p < kPhaseCount; ++p) r.phases.seconds[p] = timed ? phases.seconds[p] / timed : 0;
   return r;
 }
 
@@ -213,6 +220,11 @@ int main(int argc, char** argv) {
         fmt::print("  {:7d}  {:7.2f}  {:9.1f}  {:10.2f}x  {:7.1f} ({:.1f}, {:.2f})  {:9.1f}  {:14.1f}%  {:6.1f}%  {:8.1f}%\n",
                    c, 1e3 * r.step_seconds, r.tokens_per_second, ratio, r.bytes_per_step / 1e6, r.expert_bytes / 1e6,
                    r.kv_bytes / 1e6, r.bandwidth / 1e9, 100 * r.roofline, 100 * r.compute, 100 * r.bound);
+      if (!json) {
+        std::string ph;
+        for (size_t p = 0; p < kPhaseCount; ++p) ph += fmt::format(" {} {:.2f}", kPhaseNames[p], 1e3 * r.phases.seconds[p]);
+        fmt::print("           phases (ms per step):{}\n", ph);
+      }
       mj["streams"].push_back({{"streams", c}, {"step_seconds", r.step_seconds}, {"tokens_per_second", r.tokens_per_second},
                                {"vs_single", ratio}, {"bytes_per_step", r.bytes_per_step}, {"expert_bytes", r.expert_bytes},
                                {"kv_bytes", r.kv_bytes}, {"bandwidth", r.bandwidth}, {"roofline_fraction", r.roofline},

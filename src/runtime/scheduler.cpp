@@ -262,6 +262,7 @@ bool Scheduler::step() {
     uint64_t expert_bytes = 0;
     ForwardOptions fo;
     fo.expert_bytes = &expert_bytes;
+    fo.phases = opt_.phases;
     try {
       model_.forward_batch(segs.data(), segs.size(), logits_.data(), fo);
     } catch (const std::exception& e) {

@@ -72,6 +72,7 @@ struct SchedulerOptions {
   int64_t max_model_len = 0;  // prompt + output; 0 = the model's max_position_embeddings
   int64_t max_waiting = 256;  // submit() refuses beyond this many waiting sequences
   bool prefix_caching = true;
+  PhaseTimes* phases = nullptr;  // when set, every step's forward adds its phase times (benchmarks)
 };
 
 struct SchedulerStats {
