@@ -41,6 +41,15 @@ function malformedBody() {
   return pick(kinds)();
 }
 
+// Requests in flight, for the report if the run overstays its time (a request that never ends).
+const inflight = new Map();
+let nextId = 0;
+setTimeout(() => {
+  console.log(`FAIL: still running ${seconds + 150} s after the start; ${inflight.size} request(s) in flight:`);
+  for (const [, r] of inflight) console.log(`  ${r.kind} ${r.path} phase=${r.phase} age=${((Date.now() - r.t0) / 1000).toFixed(1)}s body=${r.body.slice(0, 160)}`);
+  process.exit(1);
+}, (seconds + 150) * 1000).unref();
+
 async function one() {
   const r = rand();
   let body, kind, abortAfter = -1, path = "/v1/chat/completions";
@@ -49,11 +58,14 @@ async function one() {
   else if (r < 0.45) { kind = "tools"; body = JSON.stringify({ model: "tiny", messages: [{ role: "user", content: prompts[0] }], tools, max_tokens: 96, temperature: 0, stream: rand() < 0.5 }); }
   else if (r < 0.75) { kind = "stream"; body = JSON.stringify({ model: "tiny", messages: [{ role: "user", content: pick(prompts) }], max_tokens: 16 + Math.floor(rand() * 48), stream: true, stream_options: { include_usage: true } }); }
   else { kind = "ok"; body = JSON.stringify(rand() < 0.5 ? { model: "tiny", prompt: pick(prompts), max_tokens: 16 + Math.floor(rand() * 48) } : { model: "tiny", messages: [{ role: "user", content: pick(prompts) }], max_tokens: 16 + Math.floor(rand() * 48) }); if (body.includes('"prompt"')) path = "/v1/completions"; }
+  const id = nextId++, rec = { kind, path, body, t0: Date.now(), phase: "fetch" };
+  inflight.set(id, rec);
   const ac = new AbortController();
   const timer = abortAfter >= 0 ? setTimeout(() => ac.abort(), abortAfter) : setTimeout(() => ac.abort(), 120000);
   try {
     const res = await fetch(url + path, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: ac.signal });
     statusCounts[res.status] = (statusCounts[res.status] || 0) + 1;
+    rec.phase = `body(${res.status})`;
     await res.text();
     if (res.status >= 500) { stats.err5xx++; console.log(`5xx ${res.status} for ${kind}: ${body.slice(0, 200)}`); }
     else if (kind === "malformed") { stats.malformed++; if (res.status >= 400 && res.status < 500) stats.malformed4xx++; else console.log(`malformed answered ${res.status}: ${body.slice(0, 200)}`); }
@@ -64,6 +76,7 @@ async function one() {
     else { stats.netErr++; console.log(`${kind}: ${e.name} ${e.message}`); }
   } finally {
     clearTimeout(timer);
+    inflight.delete(id);
   }
 }
 
@@ -73,7 +86,7 @@ clearInterval(sampler);
 // The scheduler frees cancelled sequences at its next steps; give it a moment, bounded.
 let running = -1, aborted = 0;
 for (let i = 0; i < 100; i++) {
-  const text = await (await fetch(url + "/metrics")).text();
+  const text = await (await fetch(url + "/metrics", { signal: AbortSignal.timeout(10000) })).text();
   const m = /^vllm:num_requests_running\{[^}]*\} (\S+)$/m.exec(text);
   running = m ? +m[1] : -1;
   const a = /^vllm:request_success_total\{[^}]*finished_reason="abort"\} (\S+)$/m.exec(text);

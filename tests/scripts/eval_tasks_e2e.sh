@@ -6,7 +6,7 @@
 # report.json byte for byte, and `eval compare` pairs the two runs.
 set -euo pipefail
 : "${MIXQ:?}" "${MIXQ_SOURCE_DIR:?}"
-. "$(dirname "$0")/serve_lib.sh"
+. "$(dirname "$0")/lib/serve.sh"
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
 WORK=$(mktemp -d)
 EVAL_PID=""
