@@ -21,7 +21,8 @@ std::string format_plan_report(const DeployPlan& p, bool mixq_serve_exists) {
   line("1. Weights");
   line("  {:<12} {:<11} {:>7} {:>19} {:>19}", "kind", "precision", "count", "bytes", "bytes per rank");
   for (const auto& r : p.rows)
-    line("  {:<12} {:<11} {:>7} {:>19} {:>19}", r.kind, r.precision, r.count, with_commas(r.bytes), with_commas(r.rank_bytes));
+    line("  {:<12} {:<11} {:>7} {:>19} {:>19}", r.kind, r.precision, with_commas(uint64_t(r.count)), with_commas(r.bytes),
+         with_commas(r.rank_bytes));
   line("  total              {}", both(p.weights_bytes));
   line("  per rank           {}", both(p.weights_bytes_per_rank));
   if (p.file_bytes) line("  checkpoint files   {}", both(p.file_bytes));

@@ -40,4 +40,9 @@ expect 2 "max-tokens" generate --model "$TINY" --prompt hi --max-tokens 0
 [ ! -e "$T/q" ] || fail "a refused quantize left $T/q behind"
 "$MIXQ" quantize --help | grep -E -- "--calib-samples (INT|:INT)" > /dev/null || fail "--calib-samples not INT in --help"
 "$MIXQ" plan --help | grep -E -- "--max-num-seqs (INT|:INT)" > /dev/null || fail "plan --max-num-seqs not INT in --help"
+# Numbers in reports: a tiny model's parameters are "14.57 M", not "0.01 B"; plan's counts have commas.
+"$MIXQ" inspect "$TINY" > "$T/inspect.txt"
+grep -q "total parameters:  14,568,496 (14.57 M)" "$T/inspect.txt" || { grep parameters "$T/inspect.txt"; fail "inspect parameter count"; }
+"$MIXQ" plan --config "$MIXQ_SHARED_DIR/configs/minimax-m2.7/config.json" --recipe "$STRIX" > "$T/plan.txt"
+grep -Eq "experts +W4A16-g32 +44,544 " "$T/plan.txt" || { grep W4A16 "$T/plan.txt"; fail "plan count without commas"; }
 echo "cli_usage: OK"
