@@ -24,8 +24,13 @@ if ((${#missing[@]})); then
 fi
 # The reference implementations the tests compare against (real HF tokenizers, jinja, llama.cpp,
 # the openai client), pinned by tests/js/package-lock.json; reinstalled when the lock changes.
+# `npm ci` refuses this lock ("Missing: @node-llama-cpp/win-x64@ from lock file": node-llama-cpp's
+# optional packages for other platforms are not in it, and regenerating it leaves them out again);
+# `npm install --no-save` then installs the same locked versions without rewriting the lock.
 if [ -f tests/js/package.json ]; then
-  (cd tests/js && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
+  (cd tests/js && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] ||
+    npm ci --no-audit --no-fund --loglevel=error > /dev/null 2>&1 ||
+    npm install --no-save --no-audit --no-fund --loglevel=error; })
 fi
 bash scripts/prereqs.sh
 
