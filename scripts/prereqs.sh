@@ -6,10 +6,13 @@
 
 # Debian packages. Build: cmake .. libssl-dev. Fuzzing (scripts/fuzz.sh): clang + its libFuzzer
 # runtime. Tests: /usr/bin/python3 with numpy (tests/scripts/*.sh read safetensors and compare
-# logits with it), nodejs + npm for the reference packages of tests/js/package.json.
+# logits with it), nodejs + npm for the reference packages of tests/js/package.json. mixq serve's
+# tests and the quickstart talk HTTP with curl; the published-commands test runs each launch command
+# in its own network namespace (ip from iproute2, unshare from util-linux).
 MIXQ_DEB_PACKAGES=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
                    libyaml-cpp-dev libre2-dev libpcre2-dev libcpp-httplib-dev libcli11-dev libfmt-dev libhwy-dev
-                   libssl-dev libicu-dev clang libclang-rt-14-dev python3 python3-numpy nodejs npm)
+                   libssl-dev libicu-dev clang libclang-rt-14-dev python3 python3-numpy nodejs npm
+                   curl iproute2 util-linux)
 # node-llama-cpp and @huggingface/gguf (tests/js) declare node >= 20.
 MIXQ_NODE_MAJOR=20
 
@@ -22,7 +25,7 @@ mixq_missing_prereqs() {
     case "$p" in nodejs | npm) continue ;; esac
     dpkg -s "$p" >/dev/null 2>&1 || miss+=("package:$p")
   done
-  for c in cmake ninja g++ clang++ pkg-config /usr/bin/python3 node npm; do
+  for c in cmake ninja g++ clang++ pkg-config /usr/bin/python3 node npm curl ip unshare script; do
     command -v "$c" >/dev/null 2>&1 || miss+=("command:$c")
   done
   if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1; then miss+=("python-module:numpy"); fi
