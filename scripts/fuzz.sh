@@ -9,8 +9,9 @@ for src in fuzz/*_fuzz.cpp; do
   [ -e "$src" ] || continue
   name=$(basename "$src" .cpp)
   deps=$(sed -n 's#^// fuzz-sources: ##p' "$src")
+  libs=$(sed -n 's#^// fuzz-libs: ##p' "$src")
   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc -I/usr/include \
-    "$src" $deps -lfmt -o "$OUT/$name"
+    "$src" $deps -lfmt $libs -o "$OUT/$name"
   mkdir -p "$OUT/$name.corpus"
   seeds="fuzz/corpus/${name%_fuzz}"
   echo "fuzz: $name for ${SECS}s"

@@ -4,11 +4,13 @@
 // and top-1 agreement, on held-out text (cut into --seq-len windows) and on GSM8K-style items
 // rendered through the chat template. --max-tokens is split evenly between the sources given.
 // Prints a summary, or the JSON with --json; --output writes the JSON atomically to a file.
+// `eval tasks` and `eval compare` live in eval_tasks.cpp.
 #include <fmt/format.h>
 
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/eval_tasks.h"
 #include "eval/eval_set.h"
 #include "eval/kld.h"
 #include "runtime/model.h"
@@ -37,7 +39,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
   kld->add_flag("--json", o->json, "Print JSON");
   kld->add_option("--output", o->output, "Also write the JSON here");
   mixq::cli::add_residency_flags(*kld, o->residency);
-  return [o]() -> int {
+  auto [tasks, run_tasks] = mixq::cli::add_eval_tasks(app);
+  auto [compare, run_compare] = mixq::cli::add_eval_compare(app);
+  auto run_kld = [o]() -> int {
     using namespace mixq;
     if (o->text.empty() && o->gsm8k.empty()) fail("eval kld: give --text FILE and/or --gsm8k FILE");
     if (o->max_tokens < 2) fail("eval kld: --max-tokens must be >= 2");
@@ -60,8 +64,14 @@ mixq::cli::RunFn setup(CLI::App& app) {
     }
     return 0;
   };
+  return [=]() -> int {
+    if (tasks->parsed()) return run_tasks();
+    if (compare->parsed()) return run_compare();
+    return run_kld();
+  };
 }
 
 }  // namespace
 
-MIXQ_COMMAND("eval", "Measure model quality against a reference (kld)", setup);
+MIXQ_COMMAND("eval", "Measure model quality: against a reference (kld), on benchmarks through an endpoint (tasks), "
+             "runs side by side (compare)", setup);

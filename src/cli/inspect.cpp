@@ -1,4 +1,5 @@
-// mixq inspect DIR | --config-only FILE [--json]
+// mixq inspect DIR | FILE.gguf | --config-only FILE [--json]
+// A GGUF file (cli/inspect_gguf.h): its metadata and tensors per class and ggml type.
 // Per precision class (module kind x storage): count, parameters, bytes; totals; active parameters
 // per token; conformance problems against the MiniMax-M2 tensor table.
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/inspect_gguf.h"
 #include "io/checkpoint.h"
 #include "model/conformance.h"
 #include "model/minimax_m2_config.h"
@@ -55,7 +57,7 @@ nlohmann::json to_json(const mixq::ModelSummary& s, const mixq::MiniMaxM2Config&
 
 mixq::cli::RunFn setup(CLI::App& app) {
   auto o = std::make_shared<Opts>();
-  app.add_option("dir", o->dir, "Model directory (config.json + safetensors) or a .safetensors file");
+  app.add_option("dir", o->dir, "Model directory (config.json + safetensors), a .safetensors file or a .gguf file");
   app.add_option("--config-only", o->config_only, "Only a config.json: predict sizes without weights");
   app.add_flag("--json", o->json, "Machine-readable output");
   return [o]() -> int {
@@ -74,6 +76,7 @@ mixq::cli::RunFn setup(CLI::App& app) {
       }
       return 0;
     }
+    if (cli::looks_like_gguf(o->dir)) return cli::inspect_gguf(o->dir, o->json);
     Checkpoint ck(o->dir);
     if (!ck.has_config()) fail("{}: no config.json", o->dir);
     auto cfg = load_minimax_m2_config(ck.config_path());

@@ -24,7 +24,8 @@ uint64_t safetensors_bytes(const std::string& dir) {
   return total;
 }
 
-// MemAvailable from /proc/meminfo in bytes, 0 when it cannot be read.
+}  // namespace
+
 uint64_t mem_available() {
   std::ifstream f("/proc/meminfo");
   std::string line;
@@ -36,8 +37,6 @@ uint64_t mem_available() {
   }
   return 0;
 }
-
-}  // namespace
 
 ResidencyChoice auto_residency(const std::vector<std::string>& model_dirs, std::optional<uint64_t> available) {
   ResidencyChoice c;

@@ -23,6 +23,9 @@ struct ResidencyChoice {
   std::string why;               // one line for the user: what was chosen and why
 };
 
+// MemAvailable from /proc/meminfo in bytes, 0 when it cannot be read.
+uint64_t mem_available();
+
 // The automatic choice for these model directories (loaded together, e.g. eval kld's two).
 // `available` replaces /proc/meminfo's MemAvailable (tests).
 ResidencyChoice auto_residency(const std::vector<std::string>& model_dirs,

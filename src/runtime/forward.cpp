@@ -111,6 +111,7 @@ int64_t round_up16(int64_t x) { return (x + 15) / 16 * 16; }
 // Thread-local rather than a parameter of every layer function: the layer-level API (calibration
 // calls decoder_layer directly) stays unchanged and is simply not timed.
 thread_local PhaseTimes* t_phases = nullptr;
+thread_local uint64_t* t_expert_bytes = nullptr;  // ForwardOptions::expert_bytes, the same way
 
 }  // namespace
 
@@ -133,9 +134,15 @@ void Model::embed(const int32_t* tokens, int64_t T, float* hidden) const {
 
 void Model::attention_block(int l, const float* x, int64_t T, int64_t pos0, KvCache* cache, float* out,
                             LayerObserver* obs) const {
+  const AttnSegment seg{0, T, pos0, cache};
+  attention_segments(l, x, T, &seg, 1, out, obs);
+}
+
+void Model::attention_segments(int l, const float* x, int64_t T, const AttnSegment* segs, size_t nsegs, float* out,
+                               LayerObserver* obs) const {
   const auto& L = layers_[size_t(l)];
   const int64_t Q = cfg_.q_width(), KV = cfg_.kv_width(), d = cfg_.head_dim;
-  struct Ws { std::vector<float> q, k, v, attn; };
+  struct Ws { std::vector<float> q, k, v, attn; std::vector<int32_t> seg_of; std::vector<kernels::KvRows> kv; };
   Lease<Ws> ws;
   float* q = sized(ws->q, size_t(T * Q));
   float* k = sized(ws->k, size_t(T * KV));
@@ -161,31 +168,49 @@ void Model::attention_block(int l, const float* x, int64_t T, int64_t pos0, KvCa
   // QK-norm over the whole projection (all heads together), before the head split.
   rms_norm(q, L.q_norm.data(), T, Q, cfg_.rms_norm_eps, q);
   rms_norm(k, L.k_norm.data(), T, KV, cfg_.rms_norm_eps, k);
-  const RopeTable& rope = rope_table(pos0, T, inv_freq_);
-  apply_rope(q, T, cfg_.num_attention_heads, d, rope);
-  apply_rope(k, T, cfg_.num_key_value_heads, d, rope);
-  kernels::KvRows kv;
-  int64_t apos0 = pos0;
-  if (cache) {
-    cache->store(l, pos0, T, k, KV, v, KV);
-    kv = cache->rows(l);
-  } else {
-    MIXQ_ASSERT(pos0 == 0);  // without a cache the T rows are one whole sequence
-    kv = {k, v, kernels::KvType::F32, KV};
-    apos0 = 0;
+  // Per sequence: RoPE at its own positions, K/V into its own cache. The rows of a batch step are
+  // the sequences' rows stacked in segment order.
+  int32_t* seg_of = sized(ws->seg_of, size_t(T));
+  ws->kv.resize(nsegs);
+  int64_t work = 0;
+  for (size_t si = 0; si < nsegs; ++si) {
+    const AttnSegment& sg = segs[si];
+    float* qs = q + sg.row0 * Q;
+    float* ks = k + sg.row0 * KV;
+    const float* vs = v + sg.row0 * KV;
+    const RopeTable& rope = rope_table(sg.pos0, sg.T, inv_freq_);
+    apply_rope(qs, sg.T, cfg_.num_attention_heads, d, rope);
+    apply_rope(ks, sg.T, cfg_.num_key_value_heads, d, rope);
+    if (sg.kv) {
+      sg.kv->store(l, sg.pos0, sg.T, ks, KV, vs, KV);
+      ws->kv[si] = sg.kv->rows(l);
+    } else {
+      MIXQ_ASSERT(sg.pos0 == 0);  // without a cache the rows are one whole sequence
+      ws->kv[si] = {ks, vs, kernels::KvType::F32, KV};
+    }
+    for (int64_t t = 0; t < sg.T; ++t) seg_of[sg.row0 + t] = int32_t(si);
+    // About T x heads x context x head_dim multiply-adds (scores and values).
+    work += sg.T * cfg_.num_attention_heads * (sg.pos0 + sg.T) * d;
   }
   const kernels::AttentionShape shape{cfg_.num_attention_heads, cfg_.num_key_value_heads, d,
                                       float(1.0 / std::sqrt(double(d)))};
-  // Work is split into (query row, KV head) units: the query heads sharing a KV head run together
+  // Work is split into (row, KV head) units: the query heads sharing a KV head run together
   // in the kernel, reading each K/V row once for all of them.
-  const int64_t group = cfg_.num_attention_heads / cfg_.num_key_value_heads;
-  const size_t units = size_t(T * cfg_.num_key_value_heads);
-  // About T x heads x context x head_dim multiply-adds (scores and values); below ~256k of them
-  // (a short decode context) a pool dispatch costs more than it saves.
-  const int64_t work = T * cfg_.num_attention_heads * (apos0 + T) * d;
+  const int64_t nkv = cfg_.num_key_value_heads, group = cfg_.num_attention_heads / nkv;
+  const size_t units = size_t(T * nkv);
   auto heads = [&](size_t b, size_t e, size_t) {
-    kernels::attention(q, Q, shape, apos0, kv, attn, Q, int64_t(b) * group, int64_t(e) * group);
+    for (size_t u = b; u < e;) {
+      const int64_t row = int64_t(u) / nkv;
+      const AttnSegment& sg = segs[size_t(seg_of[row])];
+      const int64_t t = row - sg.row0, h0 = int64_t(u) % nkv;
+      // The units of this row in [b, e): one kernel call over their heads.
+      const int64_t h1 = std::min<int64_t>(nkv, h0 + int64_t(e - u));
+      kernels::attention(q + sg.row0 * Q, Q, shape, sg.pos0, ws->kv[size_t(seg_of[row])], attn + sg.row0 * Q, Q,
+                         t * cfg_.num_attention_heads + h0 * group, t * cfg_.num_attention_heads + h1 * group);
+      u += size_t(h1 - h0);
+    }
   };
+  // Below ~256k multiply-adds (a short decode context) a pool dispatch costs more than it saves.
   if (work < (int64_t(1) << 18)) heads(0, units, 0);
   else ThreadPool::global().parallel_for(units, 1, heads);
   attn_timer.reset();
@@ -266,6 +291,8 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
       const auto& v = tok[size_t(sel[t * K + j])];
       row_of[t * K + j] = base[sel[t * K + j]] + (std::lower_bound(v.begin(), v.end(), int32_t(t)) - v.begin());
     }
+  if (t_expert_bytes)
+    for (int32_t e : active) *t_expert_bytes += L.w1[size_t(e)].bytes() + L.w2[size_t(e)].bytes() + L.w3[size_t(e)].bytes();
   float* xs = sized(ws->xs, size_t(rows * H));
   float* g1 = sized(ws->g1, size_t(rows * I));
   float* g3 = sized(ws->g3, size_t(rows * I));
@@ -365,6 +392,12 @@ void Model::moe_block(int l, const float* x, int64_t T, float* out, LayerObserve
 }
 
 void Model::decoder_layer(int l, float* hidden, int64_t T, int64_t pos0, KvCache* cache, LayerObserver* obs) const {
+  const AttnSegment seg{0, T, pos0, cache};
+  decoder_layer_segments(l, hidden, T, &seg, 1, obs);
+}
+
+void Model::decoder_layer_segments(int l, float* hidden, int64_t T, const AttnSegment* segs, size_t nsegs,
+                                   LayerObserver* obs) const {
   const auto& L = layers_[size_t(l)];
   const int64_t H = cfg_.hidden_size;
   struct Ws { std::vector<float> normed, delta; };
@@ -373,7 +406,7 @@ void Model::decoder_layer(int l, float* hidden, int64_t T, int64_t pos0, KvCache
   float* delta = sized(ws->delta, size_t(T * H));
   rms_norm(hidden, L.input_norm.data(), T, H, cfg_.rms_norm_eps, normed);
   if (obs) obs->attention_input(l, normed, T, H);
-  attention_block(l, normed, T, pos0, cache, delta, obs);
+  attention_segments(l, normed, T, segs, nsegs, delta, obs);
   for (int64_t i = 0; i < T * H; ++i) hidden[i] += delta[i];
   rms_norm(hidden, L.post_attention_norm.data(), T, H, cfg_.rms_norm_eps, normed);
   if (obs) obs->moe_input(l, normed, T, H);
@@ -417,6 +450,44 @@ void Model::forward(const int32_t* tokens, int64_t T, KvCache& cache, float* all
       else final_logits(hidden + (n - 1) * H, 1, last_logits);
     }
   }
+}
+
+void Model::forward_batch(const BatchSegment* segs, size_t nsegs, float* logits, const ForwardOptions& opt) const {
+  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
+  struct PhaseScope {
+    PhaseTimes* saved;
+    uint64_t* saved_bytes;
+    PhaseScope(PhaseTimes* p, uint64_t* b) : saved(std::exchange(t_phases, p)), saved_bytes(std::exchange(t_expert_bytes, b)) {}
+    ~PhaseScope() {
+      t_phases = saved;
+      t_expert_bytes = saved_bytes;
+    }
+  } phase_scope(opt.phases, opt.expert_bytes);
+  struct Ws { std::vector<float> hidden, last; std::vector<int32_t> ids; std::vector<AttnSegment> attn; };
+  Lease<Ws> ws;
+  int64_t rows = 0, nlog = 0;
+  ws->attn.resize(nsegs);
+  for (size_t i = 0; i < nsegs; ++i) {
+    const BatchSegment& b = segs[i];
+    MIXQ_ASSERT(b.T > 0 && b.kv);
+    ws->attn[i] = {rows, b.T, b.pos0, b.kv};
+    rows += b.T;
+    nlog += b.logits ? 1 : 0;
+  }
+  if (rows == 0) return;
+  int32_t* ids = sized(ws->ids, size_t(rows));
+  for (size_t i = 0; i < nsegs; ++i) std::copy_n(segs[i].tokens, segs[i].T, ids + ws->attn[i].row0);
+  float* hidden = sized(ws->hidden, size_t(rows * H));
+  embed(ids, rows, hidden);
+  for (int l = 0; l < int(cfg_.num_hidden_layers); ++l) decoder_layer_segments(l, hidden, rows, ws->attn.data(), nsegs);
+  if (nlog == 0 || !logits) return;
+  // The head runs once over the last rows of the segments that want logits.
+  float* last = sized(ws->last, size_t(nlog * H));
+  int64_t j = 0;
+  for (size_t i = 0; i < nsegs; ++i)
+    if (segs[i].logits) std::memcpy(last + (j++) * H, hidden + (ws->attn[i].row0 + segs[i].T - 1) * H, size_t(H) * 4);
+  final_logits(last, nlog, logits);
+  (void)V;
 }
 
 }  // namespace mixq

@@ -17,7 +17,17 @@
 
 namespace mixq {
 
-class KvCache {
+// Where one sequence's K/V live, as the forward pass sees them: a contiguous KvCache, or that
+// sequence's blocks in the shared KvPool (runtime/kv_pool.h).
+class KvSeq {
+ public:
+  virtual ~KvSeq() = default;
+  // Writes T positions [pos0, pos0 + T) of one layer; rows are nkv*d fp32 values, ld apart.
+  virtual void store(int layer, int64_t pos0, int64_t T, const float* k, int64_t ldk, const float* v, int64_t ldv) = 0;
+  virtual kernels::KvRows rows(int layer) const = 0;
+};
+
+class KvCache : public KvSeq {
  public:
   KvCache(const MiniMaxM2Config& cfg, int64_t capacity, kernels::KvType type = kernels::KvType::BF16);
 
@@ -31,8 +41,8 @@ class KvCache {
   uint64_t bytes() const;
 
   // Writes T positions [pos0, pos0 + T) of one layer; rows are nkv*d fp32 values, ld apart.
-  void store(int layer, int64_t pos0, int64_t T, const float* k, int64_t ldk, const float* v, int64_t ldv);
-  kernels::KvRows rows(int layer) const;
+  void store(int layer, int64_t pos0, int64_t T, const float* k, int64_t ldk, const float* v, int64_t ldv) override;
+  kernels::KvRows rows(int layer) const override;
   void set_length(int64_t n);  // after a forward pass wrote positions [length, n) in every layer
   void clear() { length_ = 0; }
 

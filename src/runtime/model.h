@@ -32,9 +32,28 @@ struct LayerWeights {
   std::vector<Linear> w1, w2, w3;  // per expert
 };
 
+// Rows [row0, row0 + T) of a batch step belong to one sequence at positions pos0 .. pos0 + T - 1
+// whose K/V live in kv (null: calibration, one whole sequence at position 0, no cache).
+struct AttnSegment {
+  int64_t row0 = 0, T = 0, pos0 = 0;
+  KvSeq* kv = nullptr;
+};
+
+// One sequence's share of a batched forward step (forward_batch): T new tokens at positions
+// pos0 .. pos0 + T - 1; logits = whether the step returns the logits of its last token.
+struct BatchSegment {
+  const int32_t* tokens = nullptr;
+  int64_t T = 0, pos0 = 0;
+  KvSeq* kv = nullptr;
+  bool logits = false;
+};
+
 struct ForwardOptions {
   int64_t prefill_chunk = 256;  // tokens per forward step while prefilling (bounds workspace)
   PhaseTimes* phases = nullptr;  // when set, each phase's wall time is added to it (phase_times.h)
+  // When set, the bytes of every distinct expert the MoE layers ran are added to it (each expert
+  // once per layer and call: what a batched step must read; the serving benchmark's roofline).
+  uint64_t* expert_bytes = nullptr;
 };
 
 class Model {
@@ -66,6 +85,12 @@ class Model {
   void forward(const int32_t* tokens, int64_t T, KvCache& cache, float* all_logits, float* last_logits,
                const ForwardOptions& opt = {}, LayerObserver* obs = nullptr) const;
 
+  // One continuous-batching step over many sequences at different positions (runtime/scheduler.h):
+  // every linear runs once on the stacked rows of all segments, the MoE groups all rows by expert
+  // (each distinct expert's weights are read once per step), attention runs per sequence over its
+  // own KV. Writes one row of logits per segment with logits = true, in segment order, [n, vocab].
+  void forward_batch(const BatchSegment* segs, size_t nsegs, float* logits, const ForwardOptions& opt = {}) const;
+
   // --- layer-level API (hidden: [T, hidden] fp32, updated in place) ---
   void embed(const int32_t* tokens, int64_t T, float* hidden) const;
   // positions pos0 .. pos0+T-1. With a cache, K/V are stored at those positions and attention sees
@@ -74,6 +99,11 @@ class Model {
   void attention_block(int l, const float* normed, int64_t T, int64_t pos0, KvCache* cache, float* out,
                        LayerObserver* obs = nullptr) const;  // out = o_proj(attn) [T, hidden]
   void moe_block(int l, const float* normed, int64_t T, float* out, LayerObserver* obs = nullptr) const;
+  // The same over rows of several sequences (see AttnSegment).
+  void decoder_layer_segments(int l, float* hidden, int64_t T, const AttnSegment* segs, size_t nsegs,
+                              LayerObserver* obs = nullptr) const;
+  void attention_segments(int l, const float* normed, int64_t T, const AttnSegment* segs, size_t nsegs, float* out,
+                          LayerObserver* obs = nullptr) const;
   void final_logits(const float* hidden, int64_t T, float* logits) const;  // final norm + head
 
  private:

@@ -86,6 +86,59 @@ TEST(Attention, HeadMajorLayoutAndItemSplitsGiveIdenticalResults) {
   }
 }
 
+// A paged cache (runtime/kv_pool.h: blocks of B positions, head-major inside a block, scattered
+// over a pool in any order) gives results bit-identical to the same rows stored contiguously
+// head-major, on every target and cache type, for contexts that end inside a block.
+TEST(Attention, PagedBlocksGiveIdenticalResults) {
+  std::mt19937 g(5);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const int64_t nh = 12, nkv = 2, d = 128, B = 32;
+  for (int64_t tgt : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(tgt);
+    for (KvType kt : {KvType::F32, KvType::BF16, KvType::FP8})
+      for (int64_t S : {int64_t(1), int64_t(31), int64_t(64), int64_t(150)}) {
+        const int64_t T = std::min<int64_t>(S, 3), pos0 = S - T, nb = (S + B - 1) / B, pool = nb + 3;
+        const int64_t es = kv_type_size(kt), block_stride = nkv * B * d;
+        std::vector<float> kf(size_t(S * nkv * d)), vf(kf.size()), q(size_t(T * nh * d));
+        for (auto& x : kf) x = nd(g);
+        for (auto& x : vf) x = nd(g);
+        for (auto& x : q) x = nd(g);
+        // Contiguous head-major [h][j][d] and paged [block][h][row][d], blocks in reverse order.
+        std::vector<uint8_t> kc(size_t(S * nkv * d * es)), vc(kc.size()), kpg(size_t(pool * block_stride * es)),
+            vpg(kpg.size());
+        std::vector<int32_t> table(static_cast<size_t>(nb));
+        for (int64_t b = 0; b < nb; ++b) table[size_t(b)] = int32_t(pool - 1 - b);
+        for (int64_t j = 0; j < S; ++j)
+          for (int64_t h = 0; h < nkv; ++h) {
+            const float* ks = &kf[size_t((j * nkv + h) * d)];
+            const float* vs = &vf[size_t((j * nkv + h) * d)];
+            const int64_t c = (h * S + j) * d;
+            const int64_t p = table[size_t(j / B)] * block_stride + (h * B + j % B) * d;
+            kv_store(kt, ks, kc.data() + c * es, d);
+            kv_store(kt, vs, vc.data() + c * es, d);
+            kv_store(kt, ks, kpg.data() + p * es, d);
+            kv_store(kt, vs, vpg.data() + p * es, d);
+          }
+        const AttentionShape s{nh, nkv, d, 1.f / std::sqrt(float(d))};
+        const KvRows contiguous{kc.data(), vc.data(), kt, d, S * d};
+        KvRows paged{kpg.data(), vpg.data(), kt, d, B * d};
+        paged.block_table = table.data();
+        paged.block_size = B;
+        paged.block_stride = block_stride;
+        const int64_t ld = nh * d, items = T * nh;
+        std::vector<float> a(q.size(), NAN), b(q.size(), NAN), r(q.size(), NAN);
+        attention(q.data(), ld, s, pos0, contiguous, a.data(), ld, 0, items);
+        attention(q.data(), ld, s, pos0, paged, b.data(), ld, 0, items);
+        attention_ref(q.data(), ld, s, pos0, paged, r.data(), ld, 0, items);
+        for (size_t i = 0; i < a.size(); ++i) {
+          ASSERT_EQ(a[i], b[i]) << hwy::TargetName(tgt) << " " << kv_type_name(kt) << " S=" << S << " i=" << i;
+          ASSERT_NEAR(b[i], r[i], 2e-5f * (1.f + std::fabs(r[i]))) << i;
+        }
+      }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 TEST(Attention, FirstPositionReturnsItsValueRow) {
   // One visible position: softmax weight 1, output = V row exactly (f32 cache).
   const int64_t nh = 4, nkv = 2, d = 24;

@@ -39,7 +39,7 @@ using VF = hn::Vec<DF>;
 
 // Positions per decoded block: 32 rows x 128 dims x 4 B = 16 KB for K (or V), resident in L1
 // while every head of the group reads it.
-constexpr int64_t kPosBlock = 32;
+constexpr int64_t kPosBlock = kAttentionPosBlock;
 // Query heads per run. The p . V pass keeps kMaxRun x kPvVecs accumulators in registers:
 // 6 x 4 + 4 V vectors + 1 broadcast = 29 of AVX-512's 32; 6 x 2 + 2 + 1 = 15 of AVX2's 16.
 constexpr int kMaxRun = 6;
@@ -311,6 +311,16 @@ HWY_INLINE void PrefetchRows(const void* base, int64_t stride, int64_t off, int6
       __builtin_prefetch(static_cast<const uint8_t*>(base) + (j * stride + off) * es + b, 0, 3);
 }
 
+// Where position j0 of a source lives: the base of its pool block (paged) or of the whole cache,
+// with j0 made relative to it. Positions j0 .. j0 + kPosBlock - 1 share the block (block_size is
+// a multiple of kPosBlock).
+HWY_INLINE const void* BlockOf(const KvRows& kv, const void* base, int64_t es, int64_t& j0) {
+  if (!kv.block_table) return base;
+  const int64_t b = j0 / kv.block_size;
+  j0 -= b * kv.block_size;
+  return static_cast<const uint8_t*>(base) + kv.block_table[b] * kv.block_stride * es;
+}
+
 // Where a run reads K and V. Each source: keys(j0, jn) / values(j0, jn) make rows
 // [j0, j0 + jn) ready (and request the next ones), scores<HG> and pv<G> work on them; kPermuted:
 // queries and outputs are in the even/odd order of InPlaceBf16.
@@ -322,8 +332,14 @@ struct DecodedKv {
   const KvRows& kv;
   int64_t off, d, dp;
   float* block;
-  void keys(int64_t j0, int64_t jn) { DecodeRows<T>(kv.k, kv.stride, off, j0, jn, d, dp, block); }
-  void values(int64_t j0, int64_t jn) { DecodeRows<T>(kv.v, kv.stride, off, j0, jn, d, dp, block); }
+  void keys(int64_t j0, int64_t jn) {
+    const void* b = BlockOf(kv, kv.k, kv_type_size(T), j0);
+    DecodeRows<T>(b, kv.stride, off, j0, jn, d, dp, block);
+  }
+  void values(int64_t j0, int64_t jn) {
+    const void* b = BlockOf(kv, kv.v, kv_type_size(T), j0);
+    DecodeRows<T>(b, kv.stride, off, j0, jn, d, dp, block);
+  }
   template <int HG>
   void scores(const float* const* q, int64_t jn, float* const* p) const {
     Scores<HG>(q, block, jn, d, dp, p);
@@ -341,18 +357,28 @@ struct InPlaceBf16 {
   int64_t off, d, n;
   const uint16_t* k = nullptr;
   const uint16_t* v = nullptr;
-  // One block past the first kPrefetchRows, which Run requested up front.
+  // One block past the first kPrefetchRows, which Run requested up front (paged: the next
+  // position block, wherever its pool block is).
   void ahead(const void* base, int64_t j0) const {
+    if (kv.block_table) {
+      int64_t j = j0 + kPosBlock;
+      if (j >= n) return;
+      const int64_t jn = std::min(kPosBlock, n - j);
+      const void* b = BlockOf(kv, base, 2, j);
+      return PrefetchRows(b, kv.stride, off, j, j + jn, 2, 2 * d);
+    }
     PrefetchRows(base, kv.stride, off, std::max(j0 + kPosBlock, kPrefetchRows),
                  std::min(n, std::max(j0 + 2 * kPosBlock, kPrefetchRows)), 2, 2 * d);
   }
   void keys(int64_t j0, int64_t) {
     ahead(kv.k, j0);
-    k = static_cast<const uint16_t*>(kv.k) + off + j0 * kv.stride;
+    const void* b = BlockOf(kv, kv.k, 2, j0);
+    k = static_cast<const uint16_t*>(b) + off + j0 * kv.stride;
   }
   void values(int64_t j0, int64_t) {
     ahead(kv.v, j0);
-    v = static_cast<const uint16_t*>(kv.v) + off + j0 * kv.stride;
+    const void* b = BlockOf(kv, kv.v, 2, j0);
+    v = static_cast<const uint16_t*>(b) + off + j0 * kv.stride;
   }
   template <int HG>
   void scores(const float* const* q, int64_t jn, float* const* p) const {
@@ -465,7 +491,12 @@ void Run(const float* q, int64_t ldq, const AttentionShape& s, const KvRows& kv,
   float* ps = qs + kMaxRun * dp;
   float* os = ps + kMaxRun * np;
   // The first blocks of K and V requested at once (the sources fetch one block ahead after that).
-  for (const void* base : {kv.k, kv.v}) PrefetchRows(base, kv.stride, off, 0, std::min(n, kPrefetchRows), es, d * es);
+  // (Paged: the first pool block's rows only; the sources fetch the later ones a block ahead.)
+  const int64_t first = kv.block_table ? std::min(n, std::min(kv.block_size, kPrefetchRows)) : std::min(n, kPrefetchRows);
+  for (const void* base : {kv.k, kv.v}) {
+    int64_t j = 0;
+    PrefetchRows(BlockOf(kv, base, es, j), kv.stride, off, 0, first, es, d * es);
+  }
   if constexpr (T == KvType::BF16 && HWY_MAX_BYTES >= 64) {
     if (d % (2 * int64_t(hn::Lanes(DF()))) == 0) {
       InPlaceBf16 src{kv, off, d, n};

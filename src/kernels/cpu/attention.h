@@ -23,8 +23,21 @@ struct KvRows {
   KvType type = KvType::F32;
   int64_t stride = 0;       // elements from one position to the next
   int64_t head_stride = 0;  // elements from one KV head to the next; 0 = d
+  // Paged (runtime/kv_pool.h): when block_table is set, position j is row j % block_size of pool
+  // block block_table[j / block_size], which starts block_table[..] * block_stride elements after
+  // k (and v); stride and head_stride then apply within a block. block_size is a multiple of
+  // kAttentionPosBlock, so the kernel's position blocks never straddle two pool blocks.
+  const int32_t* block_table = nullptr;
+  int64_t block_size = 0, block_stride = 0;
   int64_t head_offset(int64_t h, int64_t d) const { return h * (head_stride ? head_stride : d); }
+  // Element offset of value i of KV head h at position j (from k or v), paged or not.
+  int64_t element(int64_t j, int64_t h, int64_t d, int64_t i) const {
+    if (!block_table) return j * stride + head_offset(h, d) + i;
+    return block_table[j / block_size] * block_stride + (j % block_size) * stride + head_offset(h, d) + i;
+  }
 };
+// The kernel's position block: a paged cache's block_size must be a multiple of it.
+constexpr int64_t kAttentionPosBlock = 32;
 
 struct AttentionShape {
   int64_t nh = 0, nkv = 0, d = 0;

@@ -49,7 +49,7 @@ void attention_ref(const float* q, int64_t ldq, const AttentionShape& s, int64_t
     float mx = -INFINITY;
     for (int64_t j = 0; j < n; ++j) {
       float dot = 0.f;
-      for (int64_t i = 0; i < s.d; ++i) dot += qh[i] * kv_load(kv.type, kv.k, j * kv.stride + kv.head_offset(kvh, s.d) + i);
+      for (int64_t i = 0; i < s.d; ++i) dot += qh[i] * kv_load(kv.type, kv.k, kv.element(j, kvh, s.d, i));
       p[size_t(j)] = dot * s.scale;
       mx = std::max(mx, p[size_t(j)]);
     }
@@ -58,7 +58,7 @@ void attention_ref(const float* q, int64_t ldq, const AttentionShape& s, int64_t
     float* o = out + t * ldo + h * s.d;
     for (int64_t i = 0; i < s.d; ++i) {
       float acc = 0.f;
-      for (int64_t j = 0; j < n; ++j) acc += p[size_t(j)] * kv_load(kv.type, kv.v, j * kv.stride + kv.head_offset(kvh, s.d) + i);
+      for (int64_t j = 0; j < n; ++j) acc += p[size_t(j)] * kv_load(kv.type, kv.v, kv.element(j, kvh, s.d, i));
       o[i] = acc / sum;
     }
   }
