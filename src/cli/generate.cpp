@@ -1,5 +1,6 @@
 // mixq generate --model DIR (--prompt TEXT | --tokens IDS) [sampling options]
-// --prompt is rendered with the model's chat template as one user turn (add_generation_prompt)
+// --prompt (- reads stdin) is rendered with the model's chat template as one user turn, after the
+// --system message if given (add_generation_prompt)
 // and tokenized with its tokenizer.json; --raw tokenizes the text as is. --tokens takes ids
 // ("1,2,3" or a JSON list). Greedy by default; --sample uses generation_config.json's
 // temperature / top_k / top_p, and explicit flags override. Stops on the EOS id(s).
@@ -7,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,12 +19,13 @@
 #include "text/tokenizer.h"
 #include "util/error.h"
 #include "util/file_util.h"
+#include "util/log.h"
 
 namespace {
 
 struct Opts {
   mixq::cli::ResidencyFlags residency;
-  std::string model, prompt, tokens, kv = "bf16";
+  std::string model, prompt, tokens, system, kv = "bf16";
   bool raw = false, sample = false, json = false;
   int64_t max_tokens = 256, ctx = 0;
   std::optional<float> temperature, top_p, min_p, rep, freq, pres;
@@ -44,11 +47,12 @@ std::vector<int32_t> parse_ids(const std::string& s) {
 mixq::cli::RunFn setup(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model, "Model directory")->required();
-  auto* p = app.add_option("--prompt", o->prompt, "User message (chat template applied unless --raw)");
+  auto* p = app.add_option("--prompt", o->prompt, "User message (chat template applied unless --raw); - reads it from stdin");
+  app.add_option("--system", o->system, "System message before the prompt (chat template)");
   auto* t = app.add_option("--tokens", o->tokens, "Prompt token ids: 1,2,3 or [1,2,3]");
   p->excludes(t);
   app.add_flag("--raw", o->raw, "Tokenize --prompt as is, without the chat template");
-  app.add_option("--max-tokens", o->max_tokens, "Most tokens to generate (default 256)");
+  app.add_option("--max-tokens", o->max_tokens, "Most tokens to generate (default 256)")->check(CLI::Range(int64_t(1), int64_t(1) << 40));
   app.add_flag("--sample", o->sample, "Sample with generation_config.json defaults instead of greedy");
   app.add_option("--temperature", o->temperature, "0 = greedy");
   app.add_option("--top-k", o->top_k);
@@ -59,12 +63,19 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_option("--presence-penalty", o->pres);
   app.add_option("--seed", o->seed);
   app.add_option("--kv", o->kv, "KV cache type: bf16 (default), fp8, f32");
-  app.add_option("--ctx", o->ctx, "KV cache capacity in tokens (default: prompt + max tokens)");
+  app.add_option("--ctx", o->ctx, "KV cache capacity in tokens (default: prompt + max tokens)")->check(CLI::Range(int64_t(0), int64_t(1) << 40));
   app.add_flag("--json", o->json, "Print one JSON object (ids, text, timings)");
   mixq::cli::add_residency_flags(app, o->residency);
   return [o]() -> int {
     using namespace mixq;
+    if (o->prompt == "-") {  // the prompt from stdin, e.g. a file: --prompt - < question.txt
+      std::ostringstream ss;
+      ss << std::cin.rdbuf();
+      o->prompt = ss.str();
+      if (o->prompt.empty()) fail("generate: --prompt -: stdin is empty");
+    }
     if (o->prompt.empty() == o->tokens.empty()) fail("generate: give --prompt TEXT or --tokens IDS");
+    if (!o->system.empty() && (o->raw || !o->tokens.empty())) fail("generate: --system needs --prompt with the chat template (not --raw or --tokens)");
     Model m(o->model, mixq::cli::resolve_residency(o->residency, {o->model}).residency);
     std::unique_ptr<text::Tokenizer> tk;
     if (file_exists(path_join(o->model, "tokenizer.json"))) tk = text::Tokenizer::load(o->model);
@@ -77,12 +88,19 @@ mixq::cli::RunFn setup(CLI::App& app) {
       if (!o->raw) {
         auto tmpl = text::ChatTemplate::load(o->model);
         nlohmann::ordered_json req;
-        req["messages"] = nlohmann::ordered_json::array({{{"role", "user"}, {"content", o->prompt}}});
+        req["messages"] = nlohmann::ordered_json::array();
+        if (!o->system.empty()) req["messages"].push_back({{"role", "system"}, {"content", o->system}});
+        req["messages"].push_back({{"role", "user"}, {"content", o->prompt}});
         req["add_generation_prompt"] = true;
         text = tmpl->render(req);
       }
       prompt = text::encode_prompt(*tk, text);
     }
+    // Positions past max_position_embeddings were never trained: the engine runs them, the model degrades.
+    const int64_t max_pos = m.config().max_position_embeddings;
+    if (int64_t(prompt.size()) + o->max_tokens > max_pos)
+      MIXQ_WARN("generate: {} prompt + {} new tokens go beyond the model's max_position_embeddings {}; output past it is unreliable",
+                prompt.size(), o->max_tokens, max_pos);
     GenerateOptions g;
     g.max_new_tokens = o->max_tokens;
     g.kv_type = parse_kv_type(o->kv);

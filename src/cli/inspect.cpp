@@ -32,9 +32,9 @@ void print_table(const mixq::ModelSummary& s) {
     fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19} {:>7.2f}%\n", c.kind, c.storage, with_commas(uint64_t(c.count)),
                with_commas(uint64_t(c.parameters)), with_commas(c.bytes), 100.0 * double(c.bytes) / double(std::max<uint64_t>(1, s.total_bytes)));
   fmt::print("{:<13} {:<11} {:>9} {:>19} {:>19}\n", "total", "", "", with_commas(uint64_t(s.total_parameters)), with_commas(s.total_bytes));
-  fmt::print("\ntotal parameters:  {} ({:.2f} B)\n", with_commas(uint64_t(s.total_parameters)), double(s.total_parameters) / 1e9);
-  fmt::print("active per token:  {} ({:.2f} B; excl. embedding and lm_head)\n", with_commas(uint64_t(s.active_parameters)),
-             double(s.active_parameters) / 1e9);
+  fmt::print("\ntotal parameters:  {} ({})\n", with_commas(uint64_t(s.total_parameters)), mixq::short_count(uint64_t(s.total_parameters)));
+  fmt::print("active per token:  {} ({}; excl. embedding and lm_head)\n", with_commas(uint64_t(s.active_parameters)),
+             mixq::short_count(uint64_t(s.active_parameters)));
   fmt::print("stored bytes:      {} ({:.2f} GB, {:.2f} GiB)\n", with_commas(s.total_bytes), double(s.total_bytes) / 1e9,
              double(s.total_bytes) / double(1ull << 30));
 }

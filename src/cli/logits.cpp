@@ -1,5 +1,5 @@
 // mixq logits --model DIR --tokens IDS.json --output OUT.safetensors
-// IDS.json is a JSON list of token-id lists. OUT holds one float32 tensor "input<i>" of shape
+// IDS.json is a JSON list of token-id lists, or one flat list of ids (`mixq tokenize`'s output). OUT holds one float32 tensor "input<i>" of shape
 // [tokens, vocab] per list: the logits of every position (a fresh context per list). Scripts and
 // outside checks rely on this contract. The KV cache is fp32 by default so the result is the
 // engine's exact fp32 forward; --kv bf16|fp8 measures the effect of a compressed cache.
@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -27,7 +28,7 @@ struct Opts {
 mixq::cli::RunFn setup(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   app.add_option("--model", o->model, "Model directory")->required();
-  app.add_option("--tokens", o->tokens, "JSON file: a list of token-id lists")->required();
+  app.add_option("--tokens", o->tokens, "JSON file: a list of token ids (as mixq tokenize prints) or a list of such lists")->required();
   app.add_option("--output", o->output, "Output .safetensors (tensors input0, input1, ...)")->required();
   app.add_option("--kv", o->kv, "KV cache type: f32 (default), bf16, fp8");
   app.add_option("--prefill-chunk", o->chunk, "Tokens per forward step");
@@ -35,7 +36,10 @@ mixq::cli::RunFn setup(CLI::App& app) {
   return [o]() -> int {
     using namespace mixq;
     auto j = nlohmann::json::parse(read_file(o->tokens), nullptr, false);
-    if (j.is_discarded() || !j.is_array() || j.empty()) fail("{}: expected a non-empty JSON list of token-id lists", o->tokens);
+    if (j.is_discarded() || !j.is_array() || j.empty())
+      fail("{}: expected a JSON list of token ids (as `mixq tokenize` prints it) or a list of such lists", o->tokens);
+    // A flat list, as `mixq tokenize` prints it, is one input.
+    if (std::all_of(j.begin(), j.end(), [](const nlohmann::json& x) { return x.is_number(); })) j = nlohmann::json::array({j});
     std::vector<std::vector<int32_t>> lists;
     for (size_t i = 0; i < j.size(); ++i) {
       if (!j[i].is_array() || j[i].empty()) fail("{}: entry {} is not a non-empty list of token ids", o->tokens, i);

@@ -32,7 +32,7 @@ namespace {
 struct Opts {
   std::string model, config, recipe, output, source_dtype, max_shard = "5GB";
   std::vector<std::string> recipe_overrides;
-  bool dry_run = false, json = false, dequantize_fp8 = false, no_progress = false;
+  bool dry_run = false, json = false, dequantize_fp8 = false, no_progress = false, overwrite = false;
   // AWQ (recipes with an AWQModifier)
   bool rtn = false, no_router_compensation = false, awq_w2_gram = false;
   std::string awq_propagate = "smoothed";
@@ -53,6 +53,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
                  "YAML merged into the recipe without editing it (maps merge, lists/scalars replace; e.g. "
                  "recipes/overrides/strix-2h-tiny-depth.yaml); repeatable, applied in order");
   app.add_option("--output", o->output, "Output directory (resumed when it holds a partial run of the same job)");
+  app.add_flag("--overwrite", o->overwrite,
+               "Replace what --output holds (another job's output, unrelated files) instead of refusing; never the input model");
   app.add_flag("--dry-run", o->dry_run, "Print the plan and predicted size; write nothing");
   app.add_flag("--json", o->json, "With --dry-run: machine-readable plan (has predicted_bytes)");
   app.add_flag("--dequantize-fp8", o->dequantize_fp8,
@@ -66,8 +68,10 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_flag("--no-router-compensation", o->no_router_compensation,
                "AWQ: do not compensate the router gate for the norm smoothing (the published recipes' behaviour; routing changes)");
   app.add_option("--calib", o->calib, "AWQ: calibration spec YAML (default: the bundled data/calib/default.yaml)");
-  app.add_option("--calib-samples", o->calib_samples, "AWQ: override the spec's num_samples");
-  app.add_option("--calib-seq-len", o->calib_seq_len, "AWQ: override the spec's max_seq_length");
+  app.add_option("--calib-samples", o->calib_samples, "AWQ: override the spec's num_samples")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--calib-seq-len", o->calib_seq_len, "AWQ: override the spec's max_seq_length")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   app.add_option("--calib-memory", o->calib_memory,
                  "AWQ: RAM for the calibration hidden states (tokens x hidden x 4 B); above it they are file-backed in the "
                  "output's .mixq_awq_state (default 4GiB)");
@@ -75,7 +79,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
                  "After writing: mean KLD / top-1 of the output vs --model on this held-out text (as mixq eval kld), into "
                  "eval_kld.json and awq_report.json");
   app.add_option("--eval-gsm8k", o->eval_gsm8k, "After writing: the same on GSM8K-style JSONL rendered as chat");
-  app.add_option("--eval-tokens", o->eval_tokens, "Positions for --eval-text/--eval-gsm8k, split between them (default 4096)");
+  app.add_option("--eval-tokens", o->eval_tokens, "Positions for --eval-text/--eval-gsm8k, split between them (default 4096)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
   app.add_flag("--awq-w2-gram", o->awq_w2_gram, "AWQ: w3 -> w2 loss from the Gram matrix (much faster; not bit-identical to llm-compressor)");
   app.add_option("--awq-propagate", o->awq_propagate,
                  "AWQ: what the next layer calibrates on: smoothed (llm-compressor's default: smoothed, unquantized "
@@ -122,6 +127,8 @@ mixq::cli::RunFn setup(CLI::App& app) {
     qo.output_dir = o->output;
     qo.plan = po;
     qo.progress = !o->no_progress;
+    qo.overwrite = o->overwrite;
+    qo.rtn_requested = o->rtn;
     std::unique_ptr<calib::AwqPipeline> awq;
     const bool awq_flags = o->no_router_compensation || o->awq_w2_gram || o->awq_propagate != "smoothed" || !o->calib.empty() || o->calib_samples || o->calib_seq_len;
     if (awq_flags && (!recipe.awq.enabled || o->rtn))
@@ -168,6 +175,9 @@ mixq::cli::RunFn setup(CLI::App& app) {
     if (awq) awq->discard_state();  // after the report: a kill before it resumes with every layer's report
     fmt::print("{}: {} shard(s), {} bytes ({} resumed) in {:.1f} s, {:.2f} GB/s of input\n", o->output, r.shards, with_commas(r.output_bytes),
                r.shards_resumed, r.seconds, r.seconds > 0 ? double(r.input_bytes) / r.seconds / 1e9 : 0.0);
+    if (r.fp8_kept)
+      fmt::print("{}: {} FP8-block Linear(s) of the source (attention) kept as FP8 with their block scales; --dequantize-fp8 writes "
+                 "them as BF16\n", o->output, r.fp8_kept);
     // The quality summary (quiet with -q; the full report is the JSON beside the checkpoint).
     if (log_level() <= LogLevel::Info) {
       if (awq) fmt::print("\n{}full report: {}\n", calib::format_awq_summary(report), path_join(o->output, "awq_report.json"));

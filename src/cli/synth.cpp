@@ -1,5 +1,6 @@
 // mixq synth --output DIR [--format bf16|fp8] [--seed N] [--max-shard-size BYTES] [--from-config FILE]
 //            [--hidden-size N --layers N ...] [--outlier-channels K --outlier-scale X]
+//            [--tokenizer MODEL_DIR]  (its tokenizer copied in, vocab_size and bos/eos matched to it)
 //       mixq synth --from MODEL --output DIR [--outlier-channels K] [--outlier-scale LO:HI] [--seed N]
 //            (a function-preserving outlier variant of a BF16 checkpoint, model/outlier_variant.h)
 // Writes a seeded, deterministic MiniMax-M2-shaped checkpoint (same arguments -> identical bytes).
@@ -12,15 +13,18 @@
 #include "cli/command.h"
 #include "model/minimax_m2_config.h"
 #include "model/outlier_variant.h"
+#include "io/checkpoint.h"
 #include "model/synth.h"
+#include "text/tokenizer.h"
 #include "util/byte_size.h"
 #include "util/error.h"
+#include "util/file_util.h"
 #include "util/log.h"
 
 namespace {
 
 struct Opts {
-  std::string output, format = "bf16", max_shard = "2GB", from_config, from, outlier_scale = "20";
+  std::string output, format = "bf16", max_shard = "2GB", from_config, from, outlier_scale = "20", tokenizer;
   uint64_t seed = 0;
   int outlier_channels = 4;
   std::optional<int64_t> hidden, inter, layers, heads, kv_heads, head_dim, rotary_dim, experts, topk, vocab, max_pos,
@@ -55,7 +59,11 @@ mixq::cli::RunFn setup(CLI::App& app) {
   app.add_flag("--no-qk-norm", o->no_qk_norm, "use_qk_norm = false");
   app.add_flag("--no-routing-bias", o->no_routing_bias, "use_routing_bias = false");
   app.add_flag("--tie-word-embeddings", o->tie, "tie_word_embeddings = true (no lm_head tensor)");
-  app.add_option("--outlier-channels", o->outlier_channels, "Outlier input channels per layer (default 4)");
+  app.add_option("--tokenizer", o->tokenizer,
+                 "Model directory whose tokenizer (tokenizer.json, tokenizer_config.json, chat template) to copy into the "
+                 "output; vocab_size and bos/eos follow it, so quantize (AWQ) and generate run on the synthetic model");
+  app.add_option("--outlier-channels", o->outlier_channels, "Outlier input channels per layer (default 4)")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--outlier-scale", o->outlier_scale,
                  "Their post-attention norm gain X (default 20), or with --from a range LO:HI (uniform per channel, seeded)");
   app.add_option("--from", o->from,
@@ -130,12 +138,32 @@ mixq::cli::RunFn setup(CLI::App& app) {
     };
     if (!o->bos && !fits(c.bos_token_ids)) c.bos_token_ids = {std::min<int64_t>(1, c.vocab_size - 1)};
     if (!o->eos && !fits(c.eos_token_ids)) c.eos_token_ids = {std::min<int64_t>(2, c.vocab_size - 1)};
+    // The tokenizer's vocabulary decides vocab_size (an embedding smaller than the tokenizer fails
+    // at the first token past it); its model's bos/eos ids come along.
+    std::vector<std::string> tok_files;
+    if (!o->tokenizer.empty()) {
+      if (!o->from.empty()) fail("synth: --tokenizer is for generated models; --from keeps its model's tokenizer");
+      if (!file_exists(path_join(o->tokenizer, "tokenizer.json"))) fail("{}: no tokenizer.json (--tokenizer takes a model directory)", o->tokenizer);
+      const int64_t n = int64_t(text::Tokenizer::load(o->tokenizer)->vocab_size());
+      if (o->vocab && *o->vocab < n) fail("--vocab-size {} is smaller than the tokenizer's {} tokens ({})", *o->vocab, n, o->tokenizer);
+      if (!o->vocab) c.vocab_size = n;
+      const std::string cj = path_join(o->tokenizer, "config.json");
+      if (file_exists(cj)) {
+        const MiniMaxM2Config tc = load_minimax_m2_config(cj);
+        if (!o->bos) c.bos_token_ids = tc.bos_token_ids;
+        if (!o->eos) c.eos_token_ids = tc.eos_token_ids;
+      }
+      for (const char* f : {"tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json",
+                            "generation_config.json"})
+        if (file_exists(path_join(o->tokenizer, f))) tok_files.push_back(f);
+    }
     s.fp8 = o->format == "fp8";
     s.seed = o->seed;
     s.max_shard_bytes = parse_byte_size(o->max_shard, "--max-shard-size");
     s.outlier_channels = o->outlier_channels;
     s.outlier_scale = lo;
     write_synthetic_model(s, o->output);
+    for (const auto& f : tok_files) write_file_atomic(path_join(o->output, f), read_file(path_join(o->tokenizer, f)));
     MIXQ_INFO("synth: wrote {} ({} layers, hidden {}, {} experts top-{}, {})", o->output, c.num_hidden_layers, c.hidden_size,
               c.num_local_experts, c.num_experts_per_tok, s.fp8 ? "FP8-block" : "BF16");
     return 0;

@@ -9,6 +9,7 @@
 #include "text/tokenizer.h"
 #include "util/error.h"
 #include "util/file_util.h"
+#include "util/progress.h"
 #include "util/thread_pool.h"
 
 namespace mixq::eval {
@@ -59,6 +60,11 @@ KldResult compare_models(const Model& ref, const Model& mod, const std::vector<E
   const int64_t V = ref.vocab();
   if (mod.vocab() != V) fail("eval: vocabularies differ (reference {}, model {})", V, mod.vocab());
   KldResult res;
+  // Progress in positions through both models (a bar on a terminal, nothing in CI): `eval kld` and
+  // `quantize --eval-text` run for minutes on a real model.
+  uint64_t total = 0;
+  for (const auto& s : seqs) total += s.ids.size();
+  Progress prog("kld", total, "tokens");
   for (const auto& s : seqs) {
     const int64_t T = int64_t(s.ids.size());
     if (T == 0) continue;
@@ -93,7 +99,9 @@ KldResult compare_models(const Model& ref, const Model& mod, const std::vector<E
     auto it = std::find_if(res.by_source.begin(), res.by_source.end(), [&](const auto& p) { return p.first == s.source; });
     if (it == res.by_source.end()) res.by_source.push_back({s.source, st});
     else it->second.add(st);
+    prog.advance(uint64_t(T));
   }
+  prog.finish();
   return res;
 }
 

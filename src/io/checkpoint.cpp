@@ -52,6 +52,12 @@ Checkpoint::Checkpoint(const std::string& path, Residency residency) {
   std::string index_path;
   if (is_directory(path)) {
     dir_ = path;
+    // `mixq quantize` writes its job file first and replaces it by the manifest last: a directory
+    // with the one and not the other is a run that was interrupted (quant/quantize_job.h names them).
+    if (file_exists(path_join(dir_, ".mixq_job.json")) && !file_exists(path_join(dir_, "mixq_manifest.json")))
+      fail("{}: an incomplete mixq quantize run (interrupted before it finished); run the same quantize command again to "
+           "resume it",
+           dir_);
     index_path = path_join(dir_, "model.safetensors.index.json");
     if (file_exists(index_path)) {
       nlohmann::json idx;

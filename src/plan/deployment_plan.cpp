@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "plan/size_parse.h"
 #include "util/error.h"
@@ -38,9 +39,51 @@ void check_options(const MiniMaxM2Config& cfg, const DeployOptions& o) {
     fail("--devices {} is not a whole number of machines of {} devices", o.devices, o.devices_per_node);
 }
 
+DeployPlan make_deploy_plan_impl(const MiniMaxM2Config& cfg, const WeightInventory& inv, const DeployOptions& o);
+
+// What would make a plan that does not fit, fit: each change alone, found by planning again.
+std::vector<FitOption> fit_options(const MiniMaxM2Config& cfg, const WeightInventory& inv, const DeployOptions& o,
+                                   const DeployPlan& p) {
+  std::vector<FitOption> out;
+  auto replan = [&](DeployOptions x) -> std::optional<DeployPlan> {
+    x.explore_fit = false;
+    try {
+      DeployPlan q = make_deploy_plan_impl(cfg, inv, x);
+      if (q.fits) return q;
+    } catch (const InputError&) {  // e.g. a TP size the heads cannot split
+    }
+    return std::nullopt;
+  };
+  // The weights fit: the context the cache holds is the longest max-model-len that fits.
+  if (p.max_context_one_sequence > 0)
+    out.push_back({fmt::format("--max-model-len {}", p.max_context_one_sequence), p.max_context_one_sequence});
+  if (o.kv_cache_dtype != "fp8") {
+    DeployOptions x = o;
+    x.kv_cache_dtype = "fp8";
+    if (auto q = replan(x)) out.push_back({"--kv-cache-dtype fp8", q->max_context_one_sequence});
+  }
+  if (o.target == ServeTarget::Vllm) {
+    for (int d = o.devices + 1; d <= std::max(64, o.devices * 2); ++d) {
+      DeployOptions x = o;
+      x.devices = d;
+      if (x.devices_per_node > 0 && d > x.devices_per_node && d % x.devices_per_node) continue;
+      if (auto q = replan(x)) {
+        out.push_back({fmt::format("--devices {}", d), q->max_context_one_sequence});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& inv, const DeployOptions& o) {
+  return make_deploy_plan_impl(cfg, inv, o);
+}
+
+namespace {
+DeployPlan make_deploy_plan_impl(const MiniMaxM2Config& cfg, const WeightInventory& inv, const DeployOptions& o) {
   check_options(cfg, o);
   DeployPlan p;
   p.origin = inv.origin;
@@ -113,25 +156,33 @@ DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& i
     p.has_budget = true;
     p.budget = kv_budget(pool, o.utilization, p.weights_bytes_per_rank, activation, reserve, p.kv_bytes_per_token_rank);
     const auto& b = p.budget;
-    if (b.kv_memory <= 0 || b.blocks == 0)
-      fail("does not fit: {} x {} at utilization {} gives {} per rank, but weights take {} and the reserve {} (activation {} + runtime {})",
+    if (b.kv_memory <= 0 || b.blocks == 0) {
+      p.fits = false;
+      p.fit_problem = fmt::format("does not fit: {} x {} at utilization {} gives {} per rank, but weights take {} and the reserve {} (activation {} + runtime {})",
            o.devices, format_gib(device_memory), format_fraction(o.utilization), format_gib(b.usable), format_gib(b.weights),
            format_gib(b.activation + b.runtime_reserve), format_gib(b.activation), format_gib(b.runtime_reserve));
+    }
     p.max_context_one_sequence = b.tokens();
     p.max_context_per_sequence = b.tokens_per_sequence(o.max_num_seqs);
-    if (p.max_context_one_sequence < p.max_model_len)
-      fail("--max-model-len {} needs {} of KV per rank but only {} is left after weights and reserve; the ceiling is {} tokens",
+    if (p.fits && p.max_context_one_sequence < p.max_model_len) {
+      p.fits = false;
+      p.fit_problem = fmt::format("does not fit: --max-model-len {} needs {} of KV per rank but only {} is left after weights and reserve; the ceiling is {} tokens",
            p.max_model_len, format_gib(p.kv_bytes_per_token_rank * uint64_t(p.max_model_len)), format_gib(uint64_t(b.kv_memory)),
-           p.max_context_one_sequence);
-    if (p.max_context_per_sequence < p.max_model_len)
+           with_commas(uint64_t(p.max_context_one_sequence)));
+    }
+    if (p.fits && p.max_context_per_sequence < p.max_model_len)
       p.notes.push_back(fmt::format("{} sequences at max-model-len {} need {} tokens of KV; the cache holds {}, so vLLM will queue or preempt",
-                                    p.max_num_seqs, p.max_model_len, p.max_model_len * p.max_num_seqs, p.max_context_one_sequence));
+                                    p.max_num_seqs, with_commas(uint64_t(p.max_model_len)),
+                                    with_commas(uint64_t(p.max_model_len * p.max_num_seqs)),
+                                    with_commas(uint64_t(p.max_context_one_sequence))));
     if (p.max_context_one_sequence > cfg.max_position_embeddings)
-      p.notes.push_back(fmt::format("the memory ceiling {} exceeds the model's max_position_embeddings {}", p.max_context_one_sequence,
-                                    cfg.max_position_embeddings));
+      p.notes.push_back(fmt::format("the memory ceiling {} tokens exceeds the model's max_position_embeddings {}",
+                                    with_commas(uint64_t(p.max_context_one_sequence)), with_commas(uint64_t(cfg.max_position_embeddings))));
   } else {
     p.notes.push_back("no --device-memory or --device: memory budget and context ceiling not computed");
   }
+
+  if (!p.fits && o.explore_fit) p.fit_options = fit_options(cfg, inv, o, p);
 
   // 3. Decode speed ceiling.
   p.read = decode_read_per_rank(cfg, inv, p.shard, p.layout, p.kv_bytes_per_token_rank);
@@ -160,11 +211,20 @@ DeployPlan make_deploy_plan(const MiniMaxM2Config& cfg, const WeightInventory& i
   l.platform = o.device ? o.device->platform : Platform::Cuda;
   l.unified = o.device && o.device->unified;
   l.enforce_eager = o.enforce_eager.value_or(o.device && o.device->enforce_eager);
+  l.card = o.card;
   l.reasoning_parser = o.reasoning_parser;
+  l.host = o.host;
+  l.port = o.port;
+  l.generation_override = o.generation_override;
+  l.max_model_len_given = o.max_model_len_given;
+  l.max_num_seqs_given = o.max_num_seqs_given;
+  l.max_num_batched_tokens_given = o.max_num_batched_tokens_given;
   l.has_w4a16 = std::any_of(inv.modules.begin(), inv.modules.end(), [](const ModuleBytes& m) { return m.stored == StoredAs::Int4Group; });
   p.launch = make_launch_plan(l);
   return p;
 }
+
+}  // namespace
 
 nlohmann::json DeployPlan::to_json() const {
   using nlohmann::json;
@@ -221,13 +281,21 @@ nlohmann::json DeployPlan::to_json() const {
   j["bandwidth_bytes_per_s"] = bandwidth > 0 ? json(bandwidth) : json(nullptr);
   j["decode_tokens_per_s_ceiling"] = bandwidth > 0 ? json(decode_tokens_per_s) : json(nullptr);
   j["decode_tokens_per_s_ceiling_at_max_model_len"] = bandwidth > 0 ? json(decode_tokens_per_s_at_max_model_len) : json(nullptr);
+  j["fits"] = fits;
+  j["fit_problem"] = fits ? json(nullptr) : json(fit_problem);
+  j["fit_options"] = json::array();
+  for (const auto& f : fit_options) j["fit_options"].push_back({{"change", f.change}, {"max_context_one_sequence", f.max_context_one_sequence}});
+  j["launch_source"] = launch.source;
   j["vllm_command"] = launch.vllm_command();
   j["vllm_argv"] = launch.vllm_args;
   j["environment"] = json::object();
   for (const auto& [k, v] : launch.env) j["environment"][k] = v;
   j["ray_head_command"] = launch.ray_head.empty() ? json(nullptr) : json(launch.ray_head);
   j["ray_worker_command"] = launch.ray_worker.empty() ? json(nullptr) : json(launch.ray_worker);
+  j["suggestions"] = json::array();
+  for (const auto& g : launch.suggestions) j["suggestions"].push_back({{"what", g.what}, {"why", g.why}});
   j["mixq_command"] = launch.mixq_command();
+  j["mixq_argv"] = launch.mixq_args;
   j["notes"] = notes;
   return j;
 }

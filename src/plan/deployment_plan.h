@@ -1,8 +1,9 @@
 // `mixq plan`: weights per precision class and per tensor-parallel rank, KV cache, context ceiling,
 // decode speed ceiling and the launch commands, for one checkpoint (or config, or recipe) on given
-// hardware. Pure arithmetic over a WeightInventory; refuses (InputError) what vLLM would refuse:
-// a TP size the heads or kernels cannot split, weights that do not fit, a max-model-len the KV
-// cache cannot hold.
+// hardware. Pure arithmetic over a WeightInventory; refuses (InputError) what vLLM would refuse
+// as a layout (a TP size the heads or kernels cannot split). Weights or a max-model-len that do
+// not fit the memory still give a whole plan, marked `fits = false`, with the problem and the
+// changes that would make it fit (a shorter --max-model-len, an FP8 KV cache, more devices).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -42,7 +43,19 @@ struct DeployOptions {
   std::string model_for_command;   // what the launch commands load
   std::string served_model_name;
   std::optional<bool> enforce_eager;       // default: the preset's (false without one)
-  std::string reasoning_parser = "minimax_m2";
+  // Launch choices; empty / 0: the card's, else mixq's defaults (plan/launch_command.h).
+  const LaunchCard* card = nullptr;
+  std::string reasoning_parser, host, generation_override;
+  int port = 0;
+  // Which limits the user gave (a card that leaves them to vLLM still prints these).
+  bool max_model_len_given = false, max_num_seqs_given = false, max_num_batched_tokens_given = false;
+  bool explore_fit = true;  // when it does not fit, re-plan to find what would (off for those re-plans)
+};
+
+// One change that makes a plan that does not fit, fit.
+struct FitOption {
+  std::string change;  // "--max-model-len 223792", "--kv-cache-dtype fp8", "--devices 4"
+  int64_t max_context_one_sequence = 0;  // the ceiling with that change
 };
 
 struct PrecisionRow {
@@ -68,6 +81,9 @@ struct DeployPlan {
   bool has_budget = false;
   KvBudget budget;
   int64_t max_context_one_sequence = 0, max_context_per_sequence = 0;
+  bool fits = true;        // weights and one max-model-len sequence fit the memory
+  std::string fit_problem; // why not, one line
+  std::vector<FitOption> fit_options;
   // 3. decode
   DecodeRead read;
   double bandwidth = 0;

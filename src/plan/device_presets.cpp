@@ -16,7 +16,8 @@ namespace {
 constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
 constexpr double GBs = 1e9;
 
-// Discrete GPUs: exposed == memory (what nvidia-smi / rocm-smi report). Runtime reserve: vLLM's
+// Discrete GPUs: exposed == memory (what nvidia-smi / rocm-smi report) and one machine holds up to
+// 8 of them (a plan for 2 RTX cards is one workstation, not two machines joined by Ray). Runtime reserve: vLLM's
 // non-torch memory (CUDA/HIP context, NCCL/RCCL buffers) plus CUDA-graph capture, which its
 // profiler does not always count; 1.5 GiB is the order vLLM logs show for one GPU (docs/plan.md).
 std::vector<DevicePreset> make() {
@@ -41,10 +42,10 @@ std::vector<DevicePreset> make() {
        GiB + GiB / 2, "NVIDIA A100 datasheet: 80 GB, 2,039 GB/s (SXM)"});
   add({"mi300x", "AMD Instinct MI300X 192GB HBM3", 192 * GiB, 192 * GiB, 5300 * GBs, false, Platform::Rocm, 8,
        2 * GiB, "AMD MI300X datasheet: 192 GB HBM3, 5.3 TB/s"});
-  add({"rtx-4090", "NVIDIA GeForce RTX 4090 24GB GDDR6X", 24564 * MiB, 24564 * MiB, 1008 * GBs, false, Platform::Cuda, 1,
+  add({"rtx-4090", "NVIDIA GeForce RTX 4090 24GB GDDR6X", 24564 * MiB, 24564 * MiB, 1008 * GBs, false, Platform::Cuda, 8,
        GiB, "NVIDIA RTX 4090 spec: 24 GB GDDR6X, 1,008 GB/s"});
   add({"rtx-pro-6000", "NVIDIA RTX PRO 6000 Blackwell 96GB GDDR7", 97887 * MiB, 97887 * MiB, 1792 * GBs, false,
-       Platform::Cuda, 1, GiB + GiB / 2, "NVIDIA RTX PRO 6000 Blackwell spec: 96 GB GDDR7, 1,792 GB/s"});
+       Platform::Cuda, 8, GiB + GiB / 2, "NVIDIA RTX PRO 6000 Blackwell spec: 96 GB GDDR7, 1,792 GB/s"});
   add({"dgx-spark", "NVIDIA DGX Spark (GB10), 128 GB LPDDR5X unified", 128 * GiB, 119 * GiB, 273 * GBs, true,
        Platform::Cuda, 1, 4 * GiB, "NVIDIA DGX Spark spec: 273 GB/s; ~119 GiB usable by CUDA (user reports)"});
   add({"m3-ultra", "Apple M3 Ultra, 512 GB unified", 512 * GiB, 384 * GiB, 819 * GBs, true, Platform::Metal, 1, 4 * GiB,

@@ -6,6 +6,7 @@
 
 namespace mixq {
 
-std::string format_plan_report(const DeployPlan& p);
+// mixq_serve_exists: this build has `mixq serve`; else its line is labelled as planned.
+std::string format_plan_report(const DeployPlan& p, bool mixq_serve_exists = true);
 
 }  // namespace mixq

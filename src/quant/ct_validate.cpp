@@ -217,15 +217,17 @@ struct Validator {
   // ---- tensor parallel servability ----
   void check_tp(const MiniMaxM2Config& c, const std::map<int, int>& expert_group, const std::map<std::string, int>& attn_group) {
     for (int tp : {1, 2, 4, 8}) {
-      std::vector<std::string> why;
+      std::vector<std::string> why, slow;
       if (c.num_attention_heads % tp) why.push_back(fmt::format("{} attention heads", c.num_attention_heads));
       const int64_t H = c.hidden_size, I = c.intermediate_size;
       if (I % tp) why.push_back(fmt::format("intermediate {} not divisible", I));
       for (const auto& [layer, g] : expert_group) {
         if (g < 0 || !groups[size_t(g)].valid) continue;
         const int64_t G = groups[size_t(g)].scheme.group_size(), ip = I / tp;
-        if (H % 128) why.push_back(fmt::format("MoE Marlin needs hidden % 128 == 0 (hidden {})", H));
-        if (ip % std::max<int64_t>(64, G)) why.push_back(fmt::format("MoE Marlin needs intermediate/TP % {} == 0 ({}/{} = {})", std::max<int64_t>(64, G), I, tp, ip));
+        // Marlin MoE's shape limits are not a refusal: vLLM's MoE oracle then picks another
+        // (slower) WNA16 MoE backend (compressed-tensors-awq.md §7.3, §7.5).
+        if (H % 128) slow.push_back(fmt::format("MoE Marlin needs hidden % 128 == 0 (hidden {})", H));
+        if (ip % std::max<int64_t>(64, G)) slow.push_back(fmt::format("MoE Marlin needs intermediate/TP % {} == 0 ({}/{} = {})", std::max<int64_t>(64, G), I, tp, ip));
         if (ip % G) why.push_back(fmt::format("scale groups would cross TP shard boundaries ({} % {})", ip, G));
         break;  // same shapes in every layer
       }
@@ -247,7 +249,11 @@ struct Validator {
         if (why.size() > 4) break;
       }
       if (why.empty()) rep.servable_tp.push_back(tp);
-      else info(fmt::format("TP={}", tp), "not servable: " + why.front() + (why.size() > 1 ? fmt::format(" (+{} more)", why.size() - 1) : ""));
+      if (why.empty() && !slow.empty()) {
+        rep.non_marlin_moe_tp.push_back(tp);
+        info(fmt::format("TP={}", tp), "servable on the slower non-Marlin MoE kernel: " + slow.front());
+      }
+      if (!why.empty()) info(fmt::format("TP={}", tp), "not servable: " + why.front() + (why.size() > 1 ? fmt::format(" (+{} more)", why.size() - 1) : ""));
     }
     if (rep.servable_tp.empty()) err("tensor parallel", "not servable at any TP size in {1, 2, 4, 8}");
   }
@@ -387,6 +393,27 @@ struct Validator {
       else err(n, "unexpected tensor (not part of the scheme of its module)");
     }
     check_tp(cfg, expert_group, attn_group);
+    add_requirements();
+  }
+
+  // The serving side's version and hardware conditions, from an audit of vLLM's loaders: they are
+  // not checkable from the files, so they are stated (docs/quantize.md).
+  void add_requirements() {
+    bool int4 = false, fp8 = false;
+    for (const auto& g : groups) {
+      if (!g.valid) continue;
+      int4 = int4 || g.scheme.kind() == SchemeKind::Int4Group;
+      fp8 = fp8 || g.scheme.kind() != SchemeKind::Int4Group;
+    }
+    rep.requirements.push_back(
+        "vLLM with MiniMax-M2's packed_modules_mapping (PR #32763, 2026-01-24) or newer; older versions stop with "
+        "\"Unable to find matching target for ...self_attn.qkv_proj\"");
+    if (int4)
+      rep.requirements.push_back("INT4 W4A16 layers: NVIDIA SM 80 (Ampere) or newer for the Marlin/WNA16 kernels; on ROCm the "
+                                 "Triton AWQ path (VLLM_USE_TRITON_AWQ=1)");
+    if (fp8)
+      rep.requirements.push_back("FP8-block layers: NVIDIA SM 89 (Ada) or newer; on older GPUs vLLM takes its W8A16 FP8 fallback, "
+                                 "which refuses block scales");
   }
 };
 

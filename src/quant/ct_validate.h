@@ -18,6 +18,11 @@ struct ValidationFinding {
 struct ValidationReport {
   std::vector<ValidationFinding> findings;
   std::vector<int> servable_tp;  // of {1, 2, 4, 8}
+  // Of servable_tp: sizes where vLLM's Marlin MoE kernel refuses the shard shape and it falls
+  // back to a slower MoE kernel instead of refusing the checkpoint.
+  std::vector<int> non_marlin_moe_tp;
+  // What the serving side needs: the minimum vLLM and the GPU generations, one line each.
+  std::vector<std::string> requirements;
   size_t modules_checked = 0, tensors_checked = 0;
   size_t errors() const;
   bool ok() const { return errors() == 0; }

@@ -205,7 +205,11 @@ QuantPlan resolve(const MiniMaxM2Config& cfg, const Recipe& recipe, const PlanOp
   for (size_t i = 0; i < recipe.ignore.size(); ++i)
     if (!ignore_used[i]) p.warnings.push_back(fmt::format("ignore entry '{}' matches no module of this model", recipe.ignore[i]));
   for (size_t g = 0; g < recipe.groups.size(); ++g)
-    if (!group_used[g]) p.warnings.push_back(fmt::format("config group '{}' matches no module of this model", recipe.groups[g].name));
+    // A group that quantizes nothing is a recipe written for another model (or a typo in its
+    // targets): refused, rather than writing a checkpoint that is not what the recipe says.
+    if (!group_used[g])
+      fail("{}: config group '{}' matches no module of this model (every target matched nothing or was ignored); fix its targets",
+           recipe.source, recipe.groups[g].name);
 
   // vLLM requires one scheme for gate/up/down of every expert of a layer (§7.3).
   std::map<int, std::pair<Action, int>> layer_scheme;

@@ -230,6 +230,33 @@ std::vector<std::string> side_files(const std::string& dir) {
   return out;
 }
 
+// What a non-resumable output directory holds, for the refusal: another quantize job (and what
+// differs from this one) or other files (a few named).
+std::string describe_dir(const std::string& dir, const nlohmann::json* prev, const nlohmann::json& ident) {
+  if (prev) {
+    std::vector<std::string> diff;
+    if (prev->value("recipe_sha256", "") != ident.value("recipe_sha256", "")) diff.push_back("recipe");
+    if (prev->value("input_fingerprint", "") != ident.value("input_fingerprint", "")) diff.push_back("input model");
+    if (prev->value("options", nlohmann::json()) != ident.value("options", nlohmann::json())) diff.push_back("options");
+    if (prev->value("tool_version", "") != ident.value("tool_version", "")) diff.push_back("mixq version");
+    std::string d;
+    for (const auto& x : diff) d += (d.empty() ? "" : ", ") + x;
+    return fmt::format("a mixq quantize output of another job (different {})", d.empty() ? "job" : d);
+  }
+  std::vector<std::string> names;
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    ++n;
+    if (names.size() < 3) names.push_back(e.path().filename().string() + (e.is_directory() ? "/" : ""));
+  }
+  std::sort(names.begin(), names.end());
+  std::string s;
+  for (const auto& x : names) s += (s.empty() ? "" : ", ") + x;
+  if (file_exists(path_join(dir, "config.json")))
+    return fmt::format("a model or other files ({} entries: {}{})", n, s, n > names.size() ? ", ..." : "");
+  return fmt::format("{} unrelated entr{} ({}{})", n, n == 1 ? "y" : "ies", s, n > names.size() ? ", ..." : "");
+}
+
 }  // namespace
 
 QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
@@ -246,11 +273,7 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
          first->tensor, first->message, opt.model_dir);
   }
   QuantPlan plan = plan_quantization(ck, cfg, recipe, opt.plan);
-  for (const auto& wmsg : plan.warnings) MIXQ_WARN("{}", wmsg);
-  if (recipe.awq.enabled && !opt.transform)
-    MIXQ_WARN("{}: AWQModifier: no calibration statistics in this run, smoothing scales are identity (plain RTN of the recipe's scheme)",
-              recipe.source);
-  res.warnings = plan.warnings;
+  for (const auto& d : plan.modules) res.fp8_kept += d.action == Action::Fp8Keep;
 
   const std::string fp = input_fingerprint(opt.model_dir);
   nlohmann::json ident = job_identity(recipe, opt, fp);
@@ -264,6 +287,12 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
   };
   if (fs::exists(out)) {
     if (!fs::is_directory(out)) fail("{}: exists and is not a directory", out);
+    // Never write into (or --overwrite) the model being read.
+    std::error_code ec;
+    const fs::path in_abs = fs::weakly_canonical(opt.model_dir, ec), out_abs = fs::weakly_canonical(out, ec);
+    const auto rel = in_abs.lexically_relative(out_abs);
+    if (!rel.empty() && *rel.begin() != "..")
+      fail("{}: is the input model's directory{}; choose another --output", out, in_abs == out_abs ? "" : " (or holds it)");
     nlohmann::json prev;
     bool have = false;
     for (const auto& p : {job_path, man_path}) {
@@ -276,13 +305,26 @@ QuantizeResult run_quantize(const Recipe& recipe, const QuantizeOptions& opt) {
     // A run killed before its identity file landed leaves at most its temporaries: that is empty.
     bool empty = true;
     for (const auto& e : fs::directory_iterator(out)) empty = empty && is_temporary(e);
-    if (!empty && (!have || prev != ident))
-      fail("{}: exists and is not a resumable run of the same job (different recipe, input or options); choose another --output", out);
+    if (!empty && (!have || prev != ident)) {
+      if (opt.overwrite) {
+        MIXQ_WARN("{}: --overwrite: removing what it holds ({})", out, describe_dir(out, have ? &prev : nullptr, ident));
+        for (const auto& e : fs::directory_iterator(out)) fs::remove_all(e.path());
+      } else {
+        fail("{}: holds {}, not a resumable run of this job; choose another --output, or pass --overwrite to replace it", out,
+             describe_dir(out, have ? &prev : nullptr, ident));
+      }
+    }
   } else {
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) fail("{}: cannot create: {}", out, ec.message());
   }
+  // Warnings after the output checks: a refused --output is one line, not a page.
+  for (const auto& wmsg : plan.warnings) MIXQ_WARN("{}", wmsg);
+  if (recipe.awq.enabled && !opt.transform && !opt.rtn_requested)
+    MIXQ_WARN("{}: AWQModifier: no calibration statistics in this run, smoothing scales are identity (plain RTN of the recipe's scheme)",
+              recipe.source);
+  res.warnings = plan.warnings;
   for (const auto& e : fs::directory_iterator(out))
     if (is_temporary(e)) fs::remove(e.path());
   if (!file_exists(man_path)) write_file_atomic(job_path, ident.dump(2) + "\n");

@@ -40,12 +40,15 @@ struct QuantizeOptions {
   std::string model_dir, output_dir;
   PlanOptions plan;
   bool progress = true;
+  bool overwrite = false;  // replace a non-resumable --output's contents instead of refusing
+  bool rtn_requested = false;  // --rtn: plain RTN is what the user asked for, not a missing calibration
   WeightTransform* transform = nullptr;  // null: plain RTN
 };
 
 struct QuantizeResult {
   size_t shards = 0, shards_resumed = 0;
   uint64_t output_bytes = 0, input_bytes = 0;
+  size_t fp8_kept = 0;  // FP8-block Linears written as FP8 (the source's attention, kept)
   double seconds = 0;
   std::vector<std::string> warnings;
 };

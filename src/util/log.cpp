@@ -9,6 +9,16 @@ namespace mixq {
 
 namespace {
 LogLevel g_level = LogLevel::Info;
+std::string g_progress;  // the bar on the terminal's last line, if any
+}
+
+void set_progress_line(const std::string& text) { g_progress = text; }
+
+void write_log_line(const std::string& line) {
+  if (!g_progress.empty()) std::fputs("\r\033[K", stderr);  // erase the bar, write the line, redraw it
+  std::fprintf(stderr, "%s\n", line.c_str());
+  if (!g_progress.empty()) std::fputs(g_progress.c_str(), stderr);
+  std::fflush(stderr);
 }
 
 void set_log_level(LogLevel l) { g_level = l; }

@@ -28,6 +28,7 @@ void Progress::finish() {
   finished_ = true;
   if (!active_) return;
   draw(true);
+  set_progress_line("");
   std::fputc('\n', stderr);
 }
 
@@ -44,8 +45,10 @@ void Progress::draw(bool force) {
   std::string eta = (frac > 0 && frac < 1) ? human_duration(el / frac - el) : "--";
   std::string amount = unit_ == "B" ? fmt::format("{}/{}", human_bytes(double(done_)), human_bytes(double(total_)))
                                     : fmt::format("{}/{}{}", done_, total_, unit_.empty() ? "" : " " + unit_);
-  std::fprintf(stderr, "\r%s [%s] %5.1f%% %s  elapsed %s  ETA %s   ", label_.c_str(), bar.c_str(), frac * 100,
-               amount.c_str(), human_duration(el).c_str(), eta.c_str());
+  const std::string line = fmt::format("{} [{}] {:5.1f}% {}  elapsed {}  ETA {}", label_, bar, frac * 100, amount,
+                                        human_duration(el), eta);
+  set_progress_line(line);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }
 

@@ -1,6 +1,10 @@
 #include "plan/deployment_plan.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
 
 #include "plan_test_util.h"
 #include "util/error.h"
@@ -9,13 +13,14 @@ using namespace mixq;
 using plantest::m27;
 
 namespace {
+// The refusal (InputError), or for a plan that does not fit the memory, its problem ("" when it fits).
 std::string error_of(const WeightInventory& inv, const DeployOptions& o) {
   try {
-    make_deploy_plan(m27(), inv, o);
+    const DeployPlan p = make_deploy_plan(m27(), inv, o);
+    return p.fits ? "" : p.fit_problem;
   } catch (const InputError& e) {
     return e.what();
   }
-  return "";
 }
 }  // namespace
 
@@ -85,7 +90,7 @@ TEST(DeploymentPlan, Refusals) {
   EXPECT_NE(error_of(fp8, o).find("--kv-cache-dtype"), std::string::npos);
 }
 
-TEST(DeploymentPlan, MaxModelLenBeyondKvCacheIsRefused) {
+TEST(DeploymentPlan, MaxModelLenBeyondKvCacheDoesNotFit) {
   // 4 x H100 80 GB at utilization 0.8 with the FP8 release: 63.7 GiB usable - 53.7 GiB weights
   // - reserves leaves ~7.8 GiB, ~132K tokens at 63,488 B per token per rank; 204,800 needs 12.1 GiB.
   DeployOptions o;
@@ -96,6 +101,33 @@ TEST(DeploymentPlan, MaxModelLenBeyondKvCacheIsRefused) {
   const std::string e = error_of(inventory_from_config(m27()), o);
   EXPECT_NE(e.find("--max-model-len 204800 needs"), std::string::npos) << e;
   EXPECT_NE(e.find("the ceiling is"), std::string::npos) << e;
+  // The whole plan is still there, with what would make it fit.
+  const DeployPlan p = make_deploy_plan(m27(), inventory_from_config(m27()), o);
+  EXPECT_FALSE(p.fits);
+  EXPECT_GT(p.max_context_one_sequence, 100000);
+  EXPECT_LT(p.max_context_one_sequence, 204800);
+  EXPECT_FALSE(p.launch.vllm_args.empty());
+  std::map<std::string, int64_t> opt;
+  for (const auto& f : p.fit_options) opt[f.change] = f.max_context_one_sequence;
+  EXPECT_EQ(opt[fmt::format("--max-model-len {}", p.max_context_one_sequence)], p.max_context_one_sequence);
+  EXPECT_GE(opt["--kv-cache-dtype fp8"], 204800);  // half the bytes per token
+  // More devices is no option here: TP 5-7 cannot split the heads, and TP 8 or more cannot split
+  // the FP8 blocks of this checkpoint (pure TP), so none is offered.
+  for (const auto& [change, ceiling] : opt) EXPECT_NE(change.rfind("--devices ", 0), 0u) << change;
+  EXPECT_FALSE(p.to_json()["fits"].get<bool>());
+}
+
+TEST(DeploymentPlan, GpuPresetsPlanOneMachineWithoutRay) {
+  DeployOptions o;
+  o.devices = 2;
+  o.device = find_device_preset("rtx-pro-6000");
+  o.max_model_len = 4096;
+  const DeployPlan p = make_deploy_plan(m27(), inventory_from_config(m27()), o);
+  EXPECT_EQ(p.nodes, 1);
+  EXPECT_EQ(p.devices_per_node, 2);
+  EXPECT_TRUE(p.launch.ray_head.empty());
+  for (const auto& a : p.launch.vllm_args) EXPECT_NE(a, "--distributed-executor-backend");
+  for (const auto& [k, v] : p.launch.env) EXPECT_NE(k, "NCCL_IB_DISABLE");
 }
 
 TEST(DeploymentPlan, UnifiedPresetExposesLessThanPhysical) {

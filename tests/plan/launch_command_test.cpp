@@ -35,12 +35,13 @@ TEST(LaunchCommand, TwoNodeStrixFlags) {
   const LaunchPlan p = make_launch_plan(o);
   const std::vector<std::string> expect = {
       "vllm", "serve", "/models/MiniMax-M2.7-AWQ-G32-STRIX-2H", "--served-model-name", "minimax-m2-7-awq-g32-strix-2h",
-      "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray", "--enforce-eager", "--max-model-len", "196608",
-      "--max-num-seqs", "1", "--max-num-batched-tokens", "20480", "--gpu-memory-utilization", "0.92",
-      "--trust-remote-code", "--enable-auto-tool-choice", "--tool-call-parser", "minimax_m2",
-      "--reasoning-parser", "minimax_m2", "--override-generation-config",
-      R"({"temperature": 1.0, "top_p": 0.95, "top_k": 40})", "--host", "0.0.0.0", "--port", "8000"};
+      "--host", "0.0.0.0", "--port", "8000", "--tensor-parallel-size", "2", "--distributed-executor-backend", "ray",
+      "--enforce-eager", "--gpu-memory-utilization", "0.92", "--max-model-len", "196608", "--max-num-seqs", "1",
+      "--max-num-batched-tokens", "20480", "--trust-remote-code", "--tool-call-parser", "minimax_m2",
+      "--reasoning-parser", "minimax_m2", "--enable-auto-tool-choice", "--override-generation-config",
+      R"({"temperature": 1.0, "top_p": 0.95, "top_k": 40})"};
   EXPECT_EQ(p.vllm_args, expect);
+  EXPECT_EQ(p.source, "mixq");
   EXPECT_NE(p.vllm_command().find("--override-generation-config '{\"temperature\": 1.0, \"top_p\": 0.95, \"top_k\": 40}'"),
             std::string::npos);
   ASSERT_FALSE(p.env.empty());
@@ -76,4 +77,50 @@ TEST(LaunchCommand, OneMachineNoRayFp8Kv) {
   EXPECT_EQ(c.find("--enforce-eager"), std::string::npos);
   // Multiline form: one flag with its value per line.
   EXPECT_NE(p.vllm_command_multiline().find(" \\\n  --tensor-parallel-size 4 \\\n"), std::string::npos);
+}
+
+TEST(LaunchCommand, CardGivesItsFlagsAndEnvironmentAndMixqAdvisesApart) {
+  LaunchOptions o;
+  o.model = "/path/to/model";
+  o.served_model_name = "minimax-m2-7-awq-g32-strix-2h";
+  o.tp = 2;
+  o.nodes = 2;
+  o.max_model_len = 196608;
+  o.max_num_seqs = 2;
+  o.max_num_batched_tokens = 20480;
+  o.gpu_memory_utilization = 0.92;
+  o.platform = Platform::Rocm;
+  o.has_w4a16 = true;
+  o.unified = true;
+  o.enforce_eager = true;
+  o.card = find_launch_card("strix-2h");
+  ASSERT_NE(o.card, nullptr);
+  const LaunchPlan p = make_launch_plan(o);
+  EXPECT_EQ(p.source, "strix-2h");
+  const std::string c = p.vllm_command();
+  for (const char* f : {"--host 127.0.0.1", "--port 8000", "--dtype auto", "--load-format safetensors",
+                        "--reasoning-parser minimax_m2_append_think", "--distributed-executor-backend ray",
+                        R"(--override-generation-config '{"max_new_tokens": 10000, "temperature": 0.2, "top_p": 0.9, "repetition_penalty": 1.08}')"})
+    EXPECT_NE(c.find(f), std::string::npos) << f << "\n" << c;
+  EXPECT_EQ(p.env, o.card->env);  // exactly the card's
+  bool host = false, triton = false;
+  for (const auto& g : p.suggestions) {
+    host = host || g.what == "--host 0.0.0.0";
+    triton = triton || g.what == "export VLLM_USE_TRITON_AWQ=1";
+    EXPECT_FALSE(g.why.empty()) << g.what;
+  }
+  EXPECT_TRUE(host && triton);
+  // The user's choice wins over the card's.
+  o.host = "10.1.2.3";
+  o.reasoning_parser = "minimax_m2";
+  const LaunchPlan q = make_launch_plan(o);
+  EXPECT_NE(q.vllm_command().find("--host 10.1.2.3"), std::string::npos);
+  EXPECT_NE(q.vllm_command().find("--reasoning-parser minimax_m2 "), std::string::npos);
+  for (const auto& g : q.suggestions) EXPECT_NE(g.what, "--host 0.0.0.0");
+}
+
+TEST(LaunchCommand, CardForRecipe) {
+  EXPECT_EQ(launch_card_for_recipe("../shared/recipes/minimax-m2.7-awq-g32-strix-2h.yaml")->name, "strix-2h");
+  EXPECT_EQ(launch_card_for_recipe("recipes/minimax-m2.1-fp8-int4-awq.yaml")->name, "frankenquant");
+  EXPECT_EQ(launch_card_for_recipe("my-recipe.yaml"), nullptr);
 }

@@ -18,14 +18,15 @@ for f in config.json tokenizer.json tokenizer_config.json chat_template.jinja ge
 "$MIXQ" logits --model "$MODEL" --tokens "$T/ids.json" --output "$T/a.safetensors"
 "$MIXQ" logits --model "$T/v" --tokens "$T/ids.json" --output "$T/b.safetensors"
 /usr/bin/python3 - "$MODEL/model.safetensors" "$T/v/model.safetensors" "$T/a.safetensors" "$T/b.safetensors" <<'PY'
-import json, struct, sys, numpy as np, torch
+import json, struct, sys, numpy as np
+# bf16 -> f32 is exact: the 16 bits become the high half of the f32 (no torch needed).
 def load(p):
     b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8+n]); out = {}
     for k, v in h.items():
         if k == '__metadata__': continue
         s, e = v['data_offsets']; raw = b[8+n+s:8+n+e]
         if v['dtype'] == 'BF16':
-            a = torch.frombuffer(bytearray(raw), dtype=torch.bfloat16).float().numpy()
+            a = (np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
         else:
             a = np.frombuffer(raw, dtype={'F32': np.float32, 'I64': np.int64}[v['dtype']]).astype(np.float32)
         out[k] = (a.reshape(v['shape']), raw)

@@ -14,7 +14,8 @@ set -euo pipefail
 MODEL="$MIXQ_SOURCE_DIR/models/tiny-minimax-m2"
 RECIPE="$MIXQ_SHARED_DIR/recipes/minimax-m2.1-fp8-int4-awq.yaml"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-ARGS=(--model "$MODEL" --recipe "$RECIPE" --calib-samples 4 --calib-seq-len 128 --awq-w2-gram --max-shard-size 512KiB --no-progress)
+# -v: the per-layer "awq: layer N:" lines this test counts are debug detail since issue 15.
+ARGS=(-v --model "$MODEL" --recipe "$RECIPE" --calib-samples 4 --calib-seq-len 128 --awq-w2-gram --max-shard-size 512KiB --no-progress)
 now() { date +%s.%N; }
 
 t0=$(now)
