@@ -66,7 +66,13 @@ async function one() {
     const res = await fetch(url + path, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: ac.signal });
     statusCounts[res.status] = (statusCounts[res.status] || 0) + 1;
     rec.phase = `body(${res.status})`;
-    await res.text();
+    // Node 20's fetch can leave res.text() pending forever when the signal aborts between the
+    // headers and the body (seen: no socket left, the promise never settles), so the abort is
+    // raced in explicitly.
+    await Promise.race([res.text(), new Promise((_, reject) => {
+      if (ac.signal.aborted) reject(Object.assign(new Error("aborted"), { name: "AbortError" }));
+      ac.signal.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { name: "AbortError" })));
+    })]);
     if (res.status >= 500) { stats.err5xx++; console.log(`5xx ${res.status} for ${kind}: ${body.slice(0, 200)}`); }
     else if (kind === "malformed") { stats.malformed++; if (res.status >= 400 && res.status < 500) stats.malformed4xx++; else console.log(`malformed answered ${res.status}: ${body.slice(0, 200)}`); }
     else if (res.status === 200) stats[kind]++;
