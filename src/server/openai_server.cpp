@@ -271,6 +271,10 @@ void Server::routes() {
       send_error(res, e.status(), e.what(), e.param());
     } catch (const InputError& e) {
       send_error(res, 400, e.what());
+    } catch (const nlohmann::json::exception& e) {
+      // A JSON field of an unexpected type met deeper than the request checks reach (the fuzz
+      // target traps on these so they get fixed at their source): still the request's fault.
+      send_error(res, 400, std::string("malformed request: ") + e.what());
     } catch (const std::exception& e) {
       send_error(res, 500, std::string("internal error: ") + e.what());
     } catch (...) {
@@ -311,7 +315,9 @@ void Server::routes() {
       cb["max_tokens"] = 1;
       ids = parse_chat_request(cb, e.ctx).prompts.at(0);
     } else if (b.contains("prompt") && b["prompt"].is_string()) {
-      const bool special = b.value("add_special_tokens", true);
+      if (b.contains("add_special_tokens") && !b["add_special_tokens"].is_boolean())
+        bad_request("add_special_tokens", "'add_special_tokens' must be a boolean");
+      const bool special = !b.contains("add_special_tokens") || b["add_special_tokens"].get<bool>();
       ids = e.tokenizer->encode(b["prompt"].get<std::string>(), special);
     } else {
       bad_request("prompt", "give 'prompt' (a string) or 'messages'");

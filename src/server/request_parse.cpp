@@ -17,6 +17,11 @@ using Json = nlohmann::ordered_json;
 
 bool present(const Json& b, const char* key) { return b.contains(key) && !b[key].is_null(); }
 
+// j[key] when it is a string, else "" (Json::value would throw a type error -> a 500, not a 400).
+std::string str_of(const Json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
 std::optional<double> opt_number(const Json& b, const char* key, double lo, double hi) {
   if (!present(b, key)) return std::nullopt;
   if (!b[key].is_number()) bad_request(key, fmt::format("'{}' must be a number", key));
@@ -138,7 +143,7 @@ std::string flatten_content(const Json& content, size_t i) {
   if (!content.is_array()) bad_request("messages", fmt::format("messages[{}].content must be a string or a list of parts", i));
   std::string out;
   for (const auto& part : content) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+    if (!part.is_object() || str_of(part, "type") != "text" || !part.contains("text") || !part["text"].is_string())
       bad_request("messages", fmt::format("messages[{}].content: only text parts are supported", i));
     if (!out.empty()) out += "\n";
     out += part["text"].get<std::string>();
@@ -187,7 +192,7 @@ GenRequest parse_chat_request(const Json& b, const ServingContext& ctx) {
     if (!tools.is_array() || tools.empty()) bad_request("tools", "'tools' must be a non-empty list");
     for (size_t i = 0; i < tools.size(); ++i) {
       const Json& t = tools[i];
-      if (!t.is_object() || t.value("type", "") != "function" || !t.contains("function") || !t["function"].is_object() ||
+      if (!t.is_object() || str_of(t, "type") != "function" || !t.contains("function") || !t["function"].is_object() ||
           !t["function"].contains("name") || !t["function"]["name"].is_string())
         bad_request("tools", fmt::format("tools[{}] must be {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}", i));
     }
@@ -200,7 +205,7 @@ GenRequest parse_chat_request(const Json& b, const ServingContext& ctx) {
       choice = tc;
       if (choice != "none" && choice != "auto" && choice != "required")
         bad_request("tool_choice", "'tool_choice' must be none, auto, required or a named function");
-    } else if (tc.is_object() && tc.value("type", "") == "function" && tc.contains("function") &&
+    } else if (tc.is_object() && str_of(tc, "type") == "function" && tc.contains("function") &&
                tc["function"].is_object() && tc["function"].contains("name") && tc["function"]["name"].is_string()) {
       choice = "named";
       named = tc["function"]["name"];
