@@ -26,6 +26,10 @@ post() { curl -s -o "$WORK/body" -w '%{http_code}' -H 'Content-Type: application
 expect "malformed JSON -> 400" 400 "$(post -d '{"model": "tiny", "messages": [' "$A/v1/chat/completions")"
 grep -q '"type":"BadRequestError"' "$WORK/body" && grep -q '"code":400' "$WORK/body" || { echo "FAIL error shape: $(cat "$WORK/body")"; fails=$((fails + 1)); }
 expect "JSON that is not an object -> 400" 400 "$(post -d '[1,2]' "$A/v1/completions")"
+expect "content part whose type is an object -> 400 (fuzz finding)" 400 \
+  "$(post -d '{"messages": [{"role": "user", "content": [{"type": {"name": "f"}}]}]}' "$A/v1/chat/completions")"
+expect "tool whose type is a list -> 400" 400 \
+  "$(post -d '{"messages": [{"role": "user", "content": "x"}], "tools": [{"type": [1]}]}' "$A/v1/chat/completions")"
 expect "messages missing -> 400" 400 "$(post -d '{"model": "tiny"}' "$A/v1/chat/completions")"
 expect "prompt too long for --max-model-len -> 400" 400 \
   "$(post -d "{\"prompt\": [$(seq -s, 1 1100)], \"max_tokens\": 4}" "$A/v1/completions")"
