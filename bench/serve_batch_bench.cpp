@@ -56,7 +56,7 @@ struct StreamResult {
   int streams = 0;
   double step_seconds = 0, tokens_per_second = 0, bytes_per_step = 0, roofline = 0, bandwidth = 0;
   double expert_bytes = 0, kv_bytes = 0;
-  double flops = 0, compute = 0;  // fp32 flops of the step; their time at the FMA peak / the step
+  double compute = 0;             // the step's fp32 flops at the FMA peak / the step's time
   double bound = 0;               // max(memory time, compute time) / step time: the roofline proper
   PhaseTimes phases;              // per timed step
 };
@@ -138,7 +138,6 @@ StreamResult run_streams(const Model& m, int streams, int steps, int64_t prompt,
   r.bandwidth = median(bws);
   r.expert_bytes = median(eb);
   r.kv_bytes = median(kvb);
-  r.flops = step_flops(cfg, streams, 0);
   r.compute = median(comp);
   r.bound = median(bound);
   for (size_t p = 0; p < kPhaseCount; ++p) r.phases.seconds[p] = timed ? phases.seconds[p] / timed : 0;
@@ -147,7 +146,6 @@ StreamResult run_streams(const Model& m, int streams, int steps, int64_t prompt,
 
 // Time to first token of a request whose prompt is `system` + `question`, with the scheduler idle.
 double ttft(Scheduler& s, const std::vector<int32_t>& prompt, int64_t* cached) {
-  auto c = std::make_shared<Count>();
   SeqParams p;
   p.max_tokens = 1;
   p.ignore_eos = true;

@@ -113,6 +113,19 @@ int64_t round_up16(int64_t x) { return (x + 15) / 16 * 16; }
 thread_local PhaseTimes* t_phases = nullptr;
 thread_local uint64_t* t_expert_bytes = nullptr;  // ForwardOptions::expert_bytes, the same way
 
+// Points t_phases and t_expert_bytes at a forward call's ForwardOptions and restores them on
+// exit (exceptions included), so a nested or later call never writes to a stale one.
+struct OptionsScope {
+  PhaseTimes* saved_phases;
+  uint64_t* saved_bytes;
+  explicit OptionsScope(const ForwardOptions& o)
+      : saved_phases(std::exchange(t_phases, o.phases)), saved_bytes(std::exchange(t_expert_bytes, o.expert_bytes)) {}
+  ~OptionsScope() {
+    t_phases = saved_phases;
+    t_expert_bytes = saved_bytes;
+  }
+};
+
 }  // namespace
 
 void Model::embed(const int32_t* tokens, int64_t T, float* hidden) const {
@@ -430,12 +443,7 @@ void Model::forward(const int32_t* tokens, int64_t T, KvCache& cache, float* all
   if (pos + T > cache.capacity())
     fail("context of {} tokens exceeds the KV cache capacity of {} tokens", pos + T, cache.capacity());
   const int64_t chunk = std::max<int64_t>(1, opt.prefill_chunk);
-  // Restored on exit (exceptions included), so a nested or later call never writes to a stale one.
-  struct PhaseScope {
-    PhaseTimes* saved;
-    explicit PhaseScope(PhaseTimes* p) : saved(std::exchange(t_phases, p)) {}
-    ~PhaseScope() { t_phases = saved; }
-  } phase_scope(opt.phases);
+  const OptionsScope scope(opt);
   struct Ws { std::vector<float> hidden; };
   Lease<Ws> ws;
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
@@ -453,16 +461,8 @@ void Model::forward(const int32_t* tokens, int64_t T, KvCache& cache, float* all
 }
 
 void Model::forward_batch(const BatchSegment* segs, size_t nsegs, float* logits, const ForwardOptions& opt) const {
-  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
-  struct PhaseScope {
-    PhaseTimes* saved;
-    uint64_t* saved_bytes;
-    PhaseScope(PhaseTimes* p, uint64_t* b) : saved(std::exchange(t_phases, p)), saved_bytes(std::exchange(t_expert_bytes, b)) {}
-    ~PhaseScope() {
-      t_phases = saved;
-      t_expert_bytes = saved_bytes;
-    }
-  } phase_scope(opt.phases, opt.expert_bytes);
+  const int64_t H = cfg_.hidden_size;
+  const OptionsScope scope(opt);
   struct Ws { std::vector<float> hidden, last; std::vector<int32_t> ids; std::vector<AttnSegment> attn; };
   Lease<Ws> ws;
   int64_t rows = 0, nlog = 0;
@@ -487,7 +487,6 @@ void Model::forward_batch(const BatchSegment* segs, size_t nsegs, float* logits,
   for (size_t i = 0; i < nsegs; ++i)
     if (segs[i].logits) std::memcpy(last + (j++) * H, hidden + (ws->attn[i].row0 + segs[i].T - 1) * H, size_t(H) * 4);
   final_logits(last, nlog, logits);
-  (void)V;
 }
 
 }  // namespace mixq

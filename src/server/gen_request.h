@@ -53,6 +53,10 @@ struct GenRequest {
 GenRequest parse_chat_request(const nlohmann::ordered_json& body, const ServingContext& ctx);
 GenRequest parse_completion_request(const nlohmann::ordered_json& body, const ServingContext& ctx);
 
+// A JSON list of token ids in [0, vocab): the request's prompt ids, stop_token_ids, /detokenize's
+// tokens. ApiError(400) naming `key` otherwise.
+std::vector<int32_t> parse_token_ids(const nlohmann::ordered_json& v, const char* key, int64_t vocab);
+
 // The model name check shared by every /v1 endpoint: absent or the served name, else 404.
 void check_model_name(const nlohmann::ordered_json& body, const ServingContext& ctx);
 

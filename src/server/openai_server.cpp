@@ -153,7 +153,7 @@ class Server {
   ServerOptions o_;
   httplib::Server http_;
   std::unique_ptr<Engine> engine_;
-  std::atomic<bool> ready_{false}, stopping_{false};
+  std::atomic<bool> ready_{false};
   std::string load_error_;
   ServerMetrics metrics_;
 };
@@ -330,13 +330,8 @@ void Server::routes() {
     Engine& e = ready_engine();
     const Json b = parse_body(req);
     check_model_name(b, e.ctx);
-    if (!b.contains("tokens") || !b["tokens"].is_array()) bad_request("tokens", "'tokens' must be a list of token ids");
-    std::vector<int32_t> ids;
-    for (const auto& x : b["tokens"]) {
-      if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() >= int64_t(e.tokenizer->vocab_size()))
-        bad_request("tokens", fmt::format("'tokens' must hold ids in [0, {})", e.tokenizer->vocab_size()));
-      ids.push_back(int32_t(x.get<int64_t>()));
-    }
+    if (!b.contains("tokens")) bad_request("tokens", "'tokens' must be a list of token ids");
+    const std::vector<int32_t> ids = parse_token_ids(b["tokens"], "tokens", int64_t(e.tokenizer->vocab_size()));
     res.set_content(Json{{"prompt", e.tokenizer->decode(ids, false)}}.dump(), "application/json");
   });
   http_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) { generate(req, res, true); });
@@ -450,7 +445,7 @@ void Server::respond_stream(const std::shared_ptr<Pending>& p, httplib::Response
             if (chat) ch["delta"] = d;
             else ch["text"] = d["text"];
             ch["logprobs"] = lp;
-            lp = p->req.logprobs ? Json(nullptr) : lp;
+            lp = nullptr;  // a token's logprobs go with the first chunk carrying its text
             ch["finish_reason"] = nullptr;
             events.push_back(chunk(Json::array({ch})));
           }
@@ -458,7 +453,7 @@ void Server::respond_stream(const std::shared_ptr<Pending>& p, httplib::Response
             Json ch = {{"index", i}};
             if (chat) ch["delta"] = Json::object();
             else ch["text"] = "";
-            ch["logprobs"] = lp.is_null() ? Json(nullptr) : lp;
+            ch["logprobs"] = lp;
             ch["finish_reason"] = c.out->finish_reason();
             ch["stop_reason"] = c.out->stop_reason();
             events.push_back(chunk(Json::array({ch})));
@@ -529,7 +524,6 @@ int Server::run(const std::function<bool()>& stop) {
   std::atomic<bool> stop_engine{false};
   std::thread engine_thread;
   auto shutdown = [&] {
-    stopping_.store(true);
     stop_engine.store(true);
     if (engine_) engine_->scheduler->wake();
     if (engine_thread.joinable()) engine_thread.join();
@@ -545,7 +539,6 @@ int Server::run(const std::function<bool()>& stop) {
       got_signal.store(true);
     }).detach();
   });
-  int code = 0;
   try {
     load();
   } catch (const std::exception& ex) {
@@ -559,7 +552,7 @@ int Server::run(const std::function<bool()>& stop) {
   while (!got_signal.load() && !(stop && stop())) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   MIXQ_INFO("serve: stopping");
   shutdown();
-  return code;
+  return 0;
 }
 
 }  // namespace

@@ -47,17 +47,6 @@ bool opt_bool(const Json& b, const char* key, bool dflt) {
   return b[key].get<bool>();
 }
 
-std::vector<int32_t> int_list(const Json& v, const char* key, int64_t vocab) {
-  if (!v.is_array()) bad_request(key, fmt::format("'{}' must be a list of token ids", key));
-  std::vector<int32_t> out;
-  for (const auto& x : v) {
-    if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() >= vocab)
-      bad_request(key, fmt::format("'{}' must hold token ids in [0, {})", key, vocab));
-    out.push_back(int32_t(x.get<int64_t>()));
-  }
-  return out;
-}
-
 // The fields /v1/chat/completions and /v1/completions share: sampling, stops, n, streaming.
 void parse_common(const Json& b, const ServingContext& ctx, GenRequest& r) {
   const auto& d = ctx.defaults;
@@ -94,7 +83,7 @@ void parse_common(const Json& b, const ServingContext& ctx, GenRequest& r) {
     }
   }
   const int64_t vocab = int64_t(ctx.tokenizer->vocab_size());
-  if (present(b, "stop_token_ids")) r.params.stop_ids = int_list(b["stop_token_ids"], "stop_token_ids", vocab);
+  if (present(b, "stop_token_ids")) r.params.stop_ids = parse_token_ids(b["stop_token_ids"], "stop_token_ids", vocab);
   r.params.eos_ids = ctx.eos_ids;
   r.params.ignore_eos = opt_bool(b, "ignore_eos", false);
   r.params.min_tokens = opt_int(b, "min_tokens", 0, int64_t(1) << 40).value_or(0);
@@ -152,6 +141,17 @@ std::string flatten_content(const Json& content, size_t i) {
 }
 
 }  // namespace
+
+std::vector<int32_t> parse_token_ids(const Json& v, const char* key, int64_t vocab) {
+  if (!v.is_array()) bad_request(key, fmt::format("'{}' must be a list of token ids", key));
+  std::vector<int32_t> out;
+  for (const auto& x : v) {
+    if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() >= vocab)
+      bad_request(key, fmt::format("'{}' must hold token ids in [0, {})", key, vocab));
+    out.push_back(int32_t(x.get<int64_t>()));
+  }
+  return out;
+}
 
 void check_model_name(const Json& b, const ServingContext& ctx) {
   if (!b.is_object()) bad_request("", "the request body must be a JSON object");
@@ -288,9 +288,9 @@ GenRequest parse_completion_request(const Json& b, const ServingContext& ctx) {
       texts.push_back(x);
     }
   } else if (p.is_array() && !p.empty() && p[0].is_number_integer()) {
-    r.prompts.push_back(int_list(p, "prompt", vocab));
+    r.prompts.push_back(parse_token_ids(p, "prompt", vocab));
   } else if (p.is_array() && !p.empty() && p[0].is_array()) {
-    for (const auto& x : p) r.prompts.push_back(int_list(x, "prompt", vocab));
+    for (const auto& x : p) r.prompts.push_back(parse_token_ids(x, "prompt", vocab));
   } else {
     bad_request("prompt", "'prompt' must be a string, a list of strings, a list of token ids or a list of such lists");
   }
