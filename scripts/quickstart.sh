@@ -33,7 +33,8 @@ step "mixq serve $OUT --port 0 (OpenAI API on 127.0.0.1), the published smoke re
 LOG=$(mktemp)
 "$MIXQ" serve "$OUT" --served-model-name tiny-w4a16 --port 0 --max-num-seqs 4 --reasoning-parser minimax_m2 > "$LOG" 2>&1 &
 SERVE_PID=$!
-trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; rm -f "$LOG"' EXIT
+# (|| true: errexit applies inside the trap, and the server is normally stopped already.)
+trap 'kill $SERVE_PID 2>/dev/null || true; wait $SERVE_PID 2>/dev/null || true; rm -f "$LOG"' EXIT
 URL=""
 for _ in $(seq 300); do
   URL=$(grep -o 'ready: model .* at http://[0-9.:]*' "$LOG" | grep -o 'http://[0-9.:]*' || true)
